@@ -1,0 +1,54 @@
+"""Error pages in the visitor's language; never a stack trace."""
+
+from __future__ import annotations
+
+from flask import Flask, render_template, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from portal.extensions import db
+
+
+def _messages() -> dict[int, tuple[str, str]]:
+    return {
+        400: (_("Bad request"), _("The request could not be understood.")),
+        403: (_("Not allowed"), _("You do not have permission to see this page.")),
+        404: (_("Page not found"), _("There is nothing here. It may have been removed.")),
+        405: (_("Not allowed"), _("This address does not accept that kind of request.")),
+        413: (_("Too large"), _("What you sent is too large. Please send less.")),
+        429: (
+            _("Too many requests"),
+            _("You have sent too many requests. Please wait a moment and try again."),
+        ),
+        500: (_("Something went wrong"), _("Sorry, an error occurred. Please try again later.")),
+    }
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        return (
+            render_template(
+                "errors.html",
+                code=400,
+                title=_("Form expired"),
+                message=_("The form was open too long or came from elsewhere. Please try again."),
+            ),
+            400,
+        )
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        if request.path.startswith("/healthz"):
+            return error
+        code = error.code or 500
+        title, message = _messages().get(code, (error.name, error.description or ""))
+        return render_template("errors.html", code=code, title=title, message=message), code
+
+    @app.errorhandler(Exception)
+    def server_error(error: Exception):
+        app.logger.exception("unhandled error")
+        db.session.rollback()
+        title, message = _messages()[500]
+        return render_template("errors.html", code=500, title=title, message=message), 500

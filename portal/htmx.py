@@ -1,0 +1,41 @@
+"""The one place that decides between a fragment and a full page.
+
+One URL serves both: a plain request (or a boosted navigation) gets the page,
+an htmx request aimed at part of the page gets only that part. Every response
+varies on HX-Request so caches keep the two apart.
+"""
+
+from __future__ import annotations
+
+from flask import Response, redirect, render_template, request
+from htmx_flask import make_response
+
+
+def is_fragment_request() -> bool:
+    """True for hx-get/hx-post calls; boosted navigations and history restores
+    want the whole page."""
+    htmx = getattr(request, "htmx", None)
+    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
+
+
+def render(page: str, fragment: str | None = None, /, *, status: int = 200, **context) -> Response:
+    template = fragment if fragment and is_fragment_request() else page
+    return make_response(render_template(template, **context), status)
+
+
+def render_invalid(page: str, fragment: str | None = None, /, **context) -> Response:
+    """A form with errors: 422 for browsers, 200 for htmx (htmx 2 does not swap 4xx)."""
+    status = 200 if is_fragment_request() else 422
+    return render(page, fragment, status=status, **context)
+
+
+def redirect_after_post(location: str) -> Response:
+    """303 for plain and boosted requests; a client-side redirect for hx-post."""
+    if is_fragment_request():
+        return make_response("", 200, redirect=location)
+    return redirect(location, code=303)
+
+
+def add_vary_header(response: Response) -> Response:
+    response.vary.add("HX-Request")
+    return response

@@ -1,0 +1,20 @@
+"""Which language a request is answered in: the visitor's choice, then the browser's."""
+
+from __future__ import annotations
+
+from flask import current_app, request
+from flask_login import current_user
+
+LOCALE_COOKIE = "locale"
+
+
+def select_locale() -> str:
+    languages = current_app.config["LANGUAGES"]
+    chosen = request.cookies.get(LOCALE_COOKIE, "")
+    if chosen in languages:
+        return chosen
+    if current_user and current_user.is_authenticated and current_user.locale in languages:
+        return current_user.locale
+    return (
+        request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
+    )

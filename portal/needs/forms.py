@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+import re
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, ValidationError
+
+from portal.forms import clean_text
+
+IDEMPOTENCY_KEY = re.compile(r"^[0-9a-f]{32}$")
+
+
+def _to_int(value) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
+
+
+class NeedForm(FlaskForm):
+    title = StringField(
+        _l("Title"),
+        filters=[clean_text],
+        validators=[
+            DataRequired(_l("Please give your need a title.")),
+            Length(
+                min=4,
+                max=120,
+                message=_l("The title must be between %(min)d and %(max)d characters."),
+            ),
+        ],
+        description=_l("In a few words: what is the problem or request?"),
+    )
+    body = TextAreaField(
+        _l("Description"),
+        filters=[clean_text],
+        validators=[
+            DataRequired(_l("Please describe your need.")),
+            Length(
+                min=10,
+                max=4000,
+                message=_l("The description must be between %(min)d and %(max)d characters."),
+            ),
+        ],
+        description=_l("What happens, since when, who is affected, what would help."),
+    )
+    category = SelectField(
+        _l("Category"),
+        coerce=_to_int,
+        validate_choice=False,  # checked below, with our own translated message
+    )
+    place = StringField(
+        _l("Place (optional)"),
+        filters=[clean_text],
+        validators=[
+            Optional(),
+            Length(max=200, message=_l("The place must be at most %(max)d characters.")),
+        ],
+        description=_l("Street, building or area, if it helps. No private address needed."),
+    )
+    email = StringField(
+        _l("E-mail (optional)"),
+        filters=[clean_text],
+        validators=[
+            Optional(),
+            Length(max=254, message=_l("The e-mail address is too long.")),
+            Email(_l("Please enter a valid e-mail address."), check_deliverability=False),
+        ],
+        description=_l("To receive the tracking link and updates. Never shown publicly."),
+    )
+    consent = BooleanField(
+        _l("I have read the privacy notice and agree that my submission is processed."),
+        validators=[DataRequired(_l("Please agree to the privacy notice to submit."))],
+    )
+    idempotency_key = HiddenField(
+        validators=[
+            DataRequired(_l("The form is incomplete. Please reload the page.")),
+            Regexp(IDEMPOTENCY_KEY, message=_l("The form is incomplete. Please reload the page.")),
+        ]
+    )
+
+    def __init__(self, *args, categories=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.category.choices = [(0, _l("Choose a category…"))] + [
+            (c.id, c.name) for c in categories
+        ]
+        self._category_ids = {c.id for c in categories}
+
+    def validate_category(self, field):
+        if field.data not in self._category_ids:
+            raise ValidationError(_l("Please choose a category."))

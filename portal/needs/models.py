@@ -1,0 +1,192 @@
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.auth.models import User
+from portal.extensions import db
+from portal.models_base import UTCDateTime, enum_column, utcnow
+from portal.partners.models import Organisation, pick_language
+
+
+class NeedStatus(enum.StrEnum):
+    SUBMITTED = "submitted"
+    OPEN = "open"
+    ROUTED = "routed"
+    ACCEPTED = "accepted"
+    IN_PROGRESS = "in_progress"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+    REJECTED = "rejected"
+    DUPLICATE = "duplicate"
+    WITHDRAWN = "withdrawn"
+
+    @property
+    def label(self) -> str:
+        return str(STATUS_LABELS[self])
+
+
+STATUS_LABELS = {
+    NeedStatus.SUBMITTED: _l("Awaiting review"),
+    NeedStatus.OPEN: _l("Open"),
+    NeedStatus.ROUTED: _l("Sent to a partner"),
+    NeedStatus.ACCEPTED: _l("Accepted"),
+    NeedStatus.IN_PROGRESS: _l("In progress"),
+    NeedStatus.RESOLVED: _l("Resolved"),
+    NeedStatus.CLOSED: _l("Closed"),
+    NeedStatus.REJECTED: _l("Rejected"),
+    NeedStatus.DUPLICATE: _l("Duplicate"),
+    NeedStatus.WITHDRAWN: _l("Withdrawn"),
+}
+
+#: States in which a published need is shown to the public.
+PUBLIC_STATUSES = frozenset(
+    {
+        NeedStatus.OPEN,
+        NeedStatus.ROUTED,
+        NeedStatus.ACCEPTED,
+        NeedStatus.IN_PROGRESS,
+        NeedStatus.RESOLVED,
+        NeedStatus.CLOSED,
+    }
+)
+#: States the submitter may still withdraw from.
+ACTIVE_STATUSES = frozenset(
+    {
+        NeedStatus.SUBMITTED,
+        NeedStatus.OPEN,
+        NeedStatus.ROUTED,
+        NeedStatus.ACCEPTED,
+        NeedStatus.IN_PROGRESS,
+    }
+)
+
+
+class Visibility(enum.StrEnum):
+    PUBLIC = "public"
+    PRIVATE = "private"  # handled, but never listed (e.g. personal matters)
+
+
+class Channel(enum.StrEnum):
+    WEB = "web"
+    PHONE = "phone"
+    WALK_IN = "walk_in"
+    API = "api"
+    STAFF = "staff"
+
+
+class Outcome(enum.StrEnum):
+    RESOLVED = "resolved"
+    NOT_RESOLVED = "not_resolved"
+
+
+class Category(db.Model):
+    """A kind of need; Open311 calls these services."""
+
+    __tablename__ = "categories"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(40), unique=True)
+    name_zh: Mapped[str] = mapped_column(sa.String(100))
+    name_en: Mapped[str] = mapped_column(sa.String(100), default="")
+    description_zh: Mapped[str] = mapped_column(sa.Text, default="")
+    description_en: Mapped[str] = mapped_column(sa.Text, default="")
+    response_sla_days: Mapped[int] = mapped_column(default=3)
+    resolution_sla_days: Mapped[int] = mapped_column(default=15)
+    default_partner_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("organisations.id"), index=True
+    )
+    is_active: Mapped[bool] = mapped_column(default=True)
+    position: Mapped[int] = mapped_column(default=0)
+
+    default_partner: Mapped[Organisation | None] = relationship()
+
+    __table_args__ = (
+        sa.CheckConstraint("response_sla_days > 0", name="response_sla_positive"),
+        sa.CheckConstraint("resolution_sla_days > 0", name="resolution_sla_positive"),
+    )
+
+    @property
+    def name(self) -> str:
+        return pick_language(self.name_zh, self.name_en)
+
+    @property
+    def description(self) -> str:
+        return pick_language(self.description_zh, self.description_en)
+
+
+class Need(db.Model):
+    """A problem, request or suggestion from the public. Its status moves only
+    through portal.workflow; `is_listed` is kept in step there so the public list
+    is one indexed range scan."""
+
+    __tablename__ = "needs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ref: Mapped[str | None] = mapped_column(sa.String(20), unique=True)
+    title: Mapped[str] = mapped_column(sa.String(200))
+    body: Mapped[str] = mapped_column(sa.Text)
+    category_id: Mapped[int] = mapped_column(sa.ForeignKey("categories.id"))
+    place: Mapped[str] = mapped_column(sa.String(200), default="")
+    status: Mapped[NeedStatus] = mapped_column(
+        enum_column(NeedStatus), default=NeedStatus.SUBMITTED
+    )
+    outcome: Mapped[Outcome | None] = mapped_column(enum_column(Outcome))
+    visibility: Mapped[Visibility] = mapped_column(
+        enum_column(Visibility), default=Visibility.PUBLIC
+    )
+    is_listed: Mapped[bool] = mapped_column(default=False)
+    channel: Mapped[Channel] = mapped_column(enum_column(Channel), default=Channel.WEB)
+    support_count: Mapped[int] = mapped_column(default=0)
+    duplicate_of_id: Mapped[int | None] = mapped_column(sa.ForeignKey("needs.id"))
+    #: The partner answerable now; set and cleared only by the workflow.
+    assigned_organisation_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("organisations.id"), index=True
+    )
+    submitter_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    tracking_token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    idempotency_key: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    category: Mapped[Category] = relationship()
+    submitter: Mapped[User | None] = relationship()
+    assigned_organisation: Mapped[Organisation | None] = relationship()
+    duplicate_of: Mapped[Need | None] = relationship(remote_side=[id])
+    contact: Mapped[NeedContact | None] = relationship(
+        back_populates="need", uselist=False, cascade="all, delete-orphan"
+    )
+
+    __table_args__ = (
+        # The public list: newest first, optionally by category or status.
+        sa.Index("ix_needs_listed_id", "is_listed", "id"),
+        sa.Index("ix_needs_listed_category_id", "is_listed", "category_id", "id"),
+        sa.Index("ix_needs_listed_status_id", "is_listed", "status", "id"),
+        # Staff queues filter by state.
+        sa.Index("ix_needs_status_created", "status", "created_at"),
+        sa.CheckConstraint("support_count >= 0", name="support_count_not_negative"),
+    )
+
+    @property
+    def is_public(self) -> bool:
+        return self.is_listed
+
+
+class NeedContact(db.Model):
+    """How to reach the submitter: kept apart from the public fields of a need."""
+
+    __tablename__ = "need_contacts"
+
+    need_id: Mapped[int] = mapped_column(sa.ForeignKey("needs.id"), primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254), default="")
+    #: The language the submitter used, for the e-mails we send them.
+    locale: Mapped[str] = mapped_column(sa.String(10), default="zh_CN")
+    consent_notice_version: Mapped[str] = mapped_column(sa.String(20))
+    consent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    need: Mapped[Need] = relationship(back_populates="contact")

@@ -1,0 +1,272 @@
+"""Business rules for needs: submission, public reading, tracking and search."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from base64 import urlsafe_b64encode
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.orm import joinedload
+
+from portal.auth.models import User
+from portal.extensions import db
+from portal.needs.models import (
+    PUBLIC_STATUSES,
+    Category,
+    Channel,
+    Need,
+    NeedContact,
+    NeedStatus,
+)
+from portal.notify.services import queue_submission_receipt
+from portal.workflow.models import TimelineEvent
+from portal.workflow.services import Actor, transition
+
+
+def new_idempotency_key() -> str:
+    return secrets.token_hex(16)
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _derive_tracking_token(idempotency_key: str) -> str:
+    """The private tracking token is derived from the form's one-time key, so a
+    repeated submission of the same form can show the same link again, while no
+    one without the server's secret can compute it."""
+    secret = current_app.config["SECRET_KEY"].encode()
+    digest = hmac.new(secret, b"track:" + idempotency_key.encode(), hashlib.sha256).digest()
+    return urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+def tracking_token_for(need: Need) -> str | None:
+    """The need's tracking token, or None when it can no longer be derived
+    (for instance after the secret key was rotated)."""
+    token = _derive_tracking_token(need.idempotency_key)
+    return token if hmac.compare_digest(hash_token(token), need.tracking_token_hash) else None
+
+
+def active_categories() -> list[Category]:
+    stmt = sa.select(Category).where(Category.is_active).order_by(Category.position, Category.id)
+    return list(db.session.scalars(stmt))
+
+
+def need_by_idempotency_key(key: str) -> Need | None:
+    return db.session.scalar(sa.select(Need).where(Need.idempotency_key == key))
+
+
+@dataclass
+class Submission:
+    title: str
+    body: str
+    category_id: int
+    place: str
+    email: str
+    idempotency_key: str
+    locale: str
+    channel: Channel = Channel.WEB
+
+
+def submit_need(data: Submission, actor: Actor, submitter: User | None = None) -> tuple[Need, str]:
+    """Create a need in `submitted`, its contact record and receipt e-mail.
+
+    Returns the need and its private tracking token (shown once). The caller
+    commits; a repeated idempotency key is refused by the database."""
+    token = _derive_tracking_token(data.idempotency_key)
+    need = Need(
+        title=data.title,
+        body=data.body,
+        category_id=data.category_id,
+        place=data.place or "",
+        channel=data.channel,
+        submitter=submitter,
+        idempotency_key=data.idempotency_key,
+        tracking_token_hash=hash_token(token),
+    )
+    need.contact = NeedContact(
+        email=(data.email or "").lower(),
+        locale=data.locale,
+        consent_notice_version=current_app.config["PRIVACY_NOTICE_VERSION"],
+    )
+    db.session.add(need)
+    transition(need, "submit", actor)
+    db.session.flush()
+    need.ref = f"N-{need.created_at.year}-{need.id:06d}"
+    queue_submission_receipt(need, token)
+    db.session.flush()
+    return need, token
+
+
+def need_by_tracking_token(token: str) -> Need | None:
+    if not token or len(token) > 100:
+        return None
+    return db.session.scalar(
+        sa.select(Need)
+        .options(joinedload(Need.category))
+        .where(Need.tracking_token_hash == hash_token(token))
+    )
+
+
+def public_need(ref: str) -> Need | None:
+    """A need as the public may see it, or None (unpublished, rejected, withdrawn…)."""
+    need = db.session.scalar(
+        sa.select(Need).options(joinedload(Need.category)).where(Need.ref == ref)
+    )
+    if need is None:
+        return None
+    if need.is_listed:
+        return need
+    if need.status == NeedStatus.DUPLICATE and need.published_at is not None:
+        return need  # shown with a pointer to the need it was merged into
+    return None
+
+
+def timeline(need: Need, *, include_internal: bool = False) -> list[TimelineEvent]:
+    stmt = sa.select(TimelineEvent).where(TimelineEvent.need_id == need.id)
+    if not include_internal:
+        stmt = stmt.where(TimelineEvent.internal.is_(False))
+    return list(db.session.scalars(stmt.order_by(TimelineEvent.id)))
+
+
+def latest_public_needs(limit: int) -> list[Need]:
+    stmt = (
+        sa.select(Need)
+        .options(joinedload(Need.category))
+        .where(Need.is_listed)
+        .order_by(Need.id.desc())
+        .limit(limit)
+    )
+    return list(db.session.scalars(stmt))
+
+
+@dataclass
+class NeedFilters:
+    q: str = ""
+    category_id: int | None = None
+    status: NeedStatus | None = None
+
+    @classmethod
+    def from_args(cls, args) -> NeedFilters:
+        q = " ".join((args.get("q") or "").split())[:100]
+        category = args.get("category", "")
+        status = args.get("status", "")
+        try:
+            status_value = NeedStatus(status) if status else None
+        except ValueError:
+            status_value = None
+        if status_value is not None and status_value not in PUBLIC_STATUSES:
+            status_value = None
+        return cls(
+            q=q,
+            category_id=int(category) if category.isdigit() else None,
+            status=status_value,
+        )
+
+    def as_args(self) -> dict[str, str]:
+        args = {}
+        if self.q:
+            args["q"] = self.q
+        if self.category_id:
+            args["category"] = str(self.category_id)
+        if self.status:
+            args["status"] = self.status.value
+        return args
+
+
+@dataclass
+class NeedPage:
+    needs: list[Need]
+    older_cursor: int | None  # pass as ?before= for the next (older) page
+    newer_cursor: int | None  # pass as ?after= for the previous (newer) page
+
+
+def _search_terms(q: str) -> list[str]:
+    return [t for t in q.split(" ") if t][:5]
+
+
+def public_needs_page(
+    filters: NeedFilters, *, before: int | None = None, after: int | None = None
+) -> NeedPage:
+    """One page of published needs, newest first, by keyset on the id so the cost
+    does not grow with the page number."""
+    per_page = current_app.config["NEEDS_PER_PAGE"]
+    stmt = sa.select(Need).options(joinedload(Need.category)).where(Need.is_listed)
+    if filters.category_id:
+        stmt = stmt.where(Need.category_id == filters.category_id)
+    if filters.status:
+        stmt = stmt.where(Need.status == filters.status)
+    for term in _search_terms(filters.q):
+        stmt = stmt.where(
+            sa.or_(
+                Need.title.icontains(term, autoescape=True),
+                Need.body.icontains(term, autoescape=True),
+            )
+        )
+    if after is not None:
+        rows = list(
+            db.session.scalars(stmt.where(Need.id > after).order_by(Need.id).limit(per_page + 1))
+        )
+        has_newer = len(rows) > per_page
+        needs = list(reversed(rows[:per_page]))
+        return NeedPage(
+            needs=needs,
+            older_cursor=needs[-1].id if needs else None,
+            newer_cursor=needs[0].id if needs and has_newer else None,
+        )
+    if before is not None:
+        stmt = stmt.where(Need.id < before)
+    rows = list(db.session.scalars(stmt.order_by(Need.id.desc()).limit(per_page + 1)))
+    needs = rows[:per_page]
+    return NeedPage(
+        needs=needs,
+        older_cursor=needs[-1].id if len(rows) > per_page else None,
+        newer_cursor=needs[0].id if needs and before is not None else None,
+    )
+
+
+_CJK_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
+_WORD = re.compile(r"[A-Za-z0-9]{3,}")
+
+
+def similarity_terms(title: str) -> list[str]:
+    """Words of three or more letters, and two-character pieces of Chinese text
+    (Chinese has no spaces; bigrams are what a reader would match on)."""
+    terms: list[str] = []
+    for run in _CJK_RUN.findall(title):
+        if len(run) == 1:
+            continue
+        terms.extend(run[i : i + 2] for i in range(len(run) - 1))
+    terms.extend(w.lower() for w in _WORD.findall(title))
+    seen: dict[str, None] = {}
+    for term in terms:
+        seen.setdefault(term, None)
+    return list(seen)[:8]
+
+
+def similar_needs(title: str, limit: int = 5) -> list[Need]:
+    """Published needs whose titles share words with this one, best match first."""
+    terms = similarity_terms(title or "")
+    if not terms:
+        return []
+    conditions = [Need.title.icontains(t, autoescape=True) for t in terms]
+    stmt = (
+        sa.select(Need)
+        .options(joinedload(Need.category))
+        .where(Need.is_listed, sa.or_(*conditions))
+        .order_by(Need.id.desc())
+        .limit(50)
+    )
+    candidates = list(db.session.scalars(stmt))
+
+    def score(need: Need) -> tuple[int, int]:
+        lowered = need.title.lower()
+        return (sum(1 for t in terms if t in lowered), need.support_count)
+
+    candidates.sort(key=score, reverse=True)
+    return candidates[:limit]

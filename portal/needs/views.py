@@ -1,0 +1,178 @@
+from __future__ import annotations
+
+from flask import abort, current_app, flash, redirect, request, session, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
+
+from portal.extensions import db, limiter
+from portal.forms import EmptyForm
+from portal.htmx import redirect_after_post, render, render_invalid
+from portal.needs import bp, services
+from portal.needs.forms import NeedForm
+from portal.needs.models import PUBLIC_STATUSES, NeedStatus
+from portal.workflow.services import Actor, WorkflowError, allowed_moves, transition
+
+JUST_SUBMITTED = "just_submitted"
+
+
+def _cursor(name: str) -> int | None:
+    value = request.args.get(name, "")
+    return int(value) if value.isdigit() else None
+
+
+@bp.get("/needs")
+def index():
+    filters = services.NeedFilters.from_args(request.args)
+    page = services.public_needs_page(filters, before=_cursor("before"), after=_cursor("after"))
+    return render(
+        "needs/index.html",
+        "needs/_results.html",
+        page=page,
+        filters=filters,
+        categories=services.active_categories(),
+        statuses=[s for s in NeedStatus if s in PUBLIC_STATUSES],
+    )
+
+
+def _submit_rate_limit() -> str:
+    return current_app.config["SUBMIT_RATE_LIMIT"]
+
+
+def _only_validating() -> bool:
+    return bool(request.form.get("_validate"))
+
+
+def _touched(form: NeedForm) -> set[str]:
+    """Fields whose errors the live check shows: the ones filled in so far and the
+    one just left, so an untouched field does not shout at the user."""
+    filled = {
+        name
+        for name, f in form._fields.items()
+        if any(v not in ("", "0") for v in (f.raw_data or []))
+    }
+    return filled | {request.htmx.trigger_name or ""}
+
+
+@bp.route("/needs/new", methods=["GET", "POST"])
+@limiter.limit(_submit_rate_limit, methods=["POST"], exempt_when=_only_validating)
+def new():
+    categories = services.active_categories()
+    form = NeedForm(categories=categories)
+    if request.method == "GET":
+        form.idempotency_key.data = services.new_idempotency_key()
+        if request.args.get("category", "").isdigit():
+            form.category.data = int(request.args["category"])
+        return render("needs/new.html", form=form, touched=None)
+
+    valid = form.validate()
+    if _only_validating():
+        # htmx asks as the user leaves a field: answer with the form and its errors,
+        # but show errors only for fields the user has already filled in.
+        return render("needs/new.html", "needs/_form.html", form=form, touched=_touched(form))
+    if not valid:
+        return render_invalid("needs/new.html", "needs/_form.html", form=form, touched=None)
+
+    key = form.idempotency_key.data
+    need = services.need_by_idempotency_key(key)
+    if need is None:
+        data = services.Submission(
+            title=form.title.data,
+            body=form.body.data,
+            category_id=form.category.data,
+            place=form.place.data or "",
+            email=form.email.data or "",
+            idempotency_key=key,
+            locale=str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"]),
+        )
+        user = current_user if current_user.is_authenticated else None
+        try:
+            need, _token = services.submit_need(data, Actor.public(user), submitter=user)
+            db.session.commit()
+        except IntegrityError:
+            # The same form arrived twice at the same moment: keep the first.
+            db.session.rollback()
+            need = services.need_by_idempotency_key(key)
+            if need is None:
+                raise
+    session[JUST_SUBMITTED] = {"ref": need.ref, "key": key}
+    return redirect_after_post(url_for("needs.submitted"))
+
+
+@bp.get("/needs/submitted")
+def submitted():
+    """The confirmation, with the private tracking link shown this once."""
+    info = session.pop(JUST_SUBMITTED, None)
+    if not info:
+        return redirect(url_for("needs.new"))
+    need = services.need_by_idempotency_key(info["key"])
+    if need is None:
+        abort(404)
+    token = services.tracking_token_for(need)
+    response = render("needs/submitted.html", need=need, token=token)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/needs/similar")
+def similar():
+    title = (request.args.get("title") or "")[:120]
+    return render(
+        "needs/similar.html",
+        "needs/_similar.html",
+        title=title,
+        needs=services.similar_needs(title),
+    )
+
+
+@bp.get("/needs/<ref>")
+def show(ref: str):
+    need = services.public_need(ref)
+    if need is None:
+        abort(404)
+    if need.status == NeedStatus.DUPLICATE and need.duplicate_of is not None:
+        if need.duplicate_of.is_listed:
+            return redirect(url_for("needs.show", ref=need.duplicate_of.ref), code=301)
+        abort(404)
+    return render("needs/show.html", need=need, events=services.timeline(need))
+
+
+def _tracked_need_or_404(token: str):
+    need = services.need_by_tracking_token(token)
+    if need is None:
+        abort(404)
+    return need
+
+
+@bp.get("/track/<token>")
+def track(token: str):
+    need = _tracked_need_or_404(token)
+    actor = Actor.submitter(token_verified=True)
+    response = render(
+        "needs/track.html",
+        need=need,
+        token=token,
+        events=services.timeline(need),
+        moves=allowed_moves(need, actor),
+        form=EmptyForm(),
+    )
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response
+
+
+@bp.post("/track/<token>/withdraw")
+def withdraw(token: str):
+    need = _tracked_need_or_404(token)
+    form = EmptyForm()
+    if not form.validate():
+        abort(400)
+    try:
+        transition(need, "withdraw", Actor.submitter(token_verified=True))
+        db.session.commit()
+        flash(_("Your need was withdrawn. Thank you for letting us know."), "success")
+    except WorkflowError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    return redirect_after_post(url_for("needs.track", token=token))

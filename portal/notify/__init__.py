@@ -1,0 +1,1 @@
+"""E-mail (through the outbox) and, later, in-app notifications."""

@@ -1,0 +1,1 @@
+"""Partner organisations: the directory, their pages and their workspace."""

@@ -1,0 +1,1 @@
+"""The response loop: the one place where a need's status changes."""

@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.auth.models import User
+from portal.extensions import db
+from portal.models_base import UTCDateTime, enum_column, utcnow
+from portal.needs.models import Need, NeedStatus
+
+
+class TimelineEvent(db.Model):
+    """Append-only history of a need: every move and every public update.
+    The public timeline and every response metric are computed from these rows."""
+
+    __tablename__ = "timeline_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    need_id: Mapped[int] = mapped_column(sa.ForeignKey("needs.id"))
+    move: Mapped[str] = mapped_column(sa.String(30))
+    from_status: Mapped[NeedStatus | None] = mapped_column(enum_column(NeedStatus))
+    to_status: Mapped[NeedStatus] = mapped_column(enum_column(NeedStatus))
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    actor_role: Mapped[str] = mapped_column(sa.String(20))
+    text: Mapped[str] = mapped_column(sa.Text, default="")
+    internal: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    need: Mapped[Need] = relationship()
+    actor: Mapped[User | None] = relationship()
+
+    __table_args__ = (
+        sa.Index("ix_timeline_events_need_id_id", "need_id", "id"),
+        sa.Index("ix_timeline_events_move_created", "move", "created_at"),
+    )
