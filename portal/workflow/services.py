@@ -179,7 +179,9 @@ def _actor_may_act(need: Need, actor: Actor) -> bool:
     if actor.role == ActorRole.SUBMITTER:
         if actor.token_verified:
             return True
-        return actor.user is not None and need.submitter_id == actor.user.id
+        return actor.user is not None and (
+            need.submitter is actor.user or need.submitter_id == actor.user.id
+        )
     if actor.role == ActorRole.PARTNER:
         return (
             actor.user is not None

@@ -1,0 +1,115 @@
+"""Small factories: each makes one thing the way the application would."""
+
+from __future__ import annotations
+
+import itertools
+
+from portal.auth.models import Role, User
+from portal.extensions import db
+from portal.needs.models import Category, Need, NeedStatus
+from portal.needs.services import Submission, new_idempotency_key, submit_need
+from portal.partners.models import Organisation, OrganisationKind
+from portal.workflow.services import Actor, transition
+
+_seq = itertools.count(1)
+
+PATH_TO: dict[NeedStatus, list[str]] = {
+    NeedStatus.SUBMITTED: [],
+    NeedStatus.OPEN: ["publish"],
+    NeedStatus.ROUTED: ["publish", "route"],
+    NeedStatus.ACCEPTED: ["publish", "route", "accept"],
+    NeedStatus.IN_PROGRESS: ["publish", "route", "accept", "start"],
+    NeedStatus.RESOLVED: ["publish", "route", "accept", "start", "resolve"],
+    NeedStatus.CLOSED: ["publish", "route", "accept", "start", "resolve", "close"],
+    NeedStatus.REJECTED: ["reject"],
+    NeedStatus.WITHDRAWN: ["withdraw"],
+    NeedStatus.DUPLICATE: ["publish", "mark_duplicate"],
+}
+
+
+def make_organisation(**kw) -> Organisation:
+    n = next(_seq)
+    org = Organisation(
+        name_zh=kw.pop("name_zh", f"伙伴组织{n}"),
+        name_en=kw.pop("name_en", f"Partner {n}"),
+        kind=kw.pop("kind", OrganisationKind.NGO),
+        **kw,
+    )
+    db.session.add(org)
+    db.session.flush()
+    return org
+
+
+def make_category(**kw) -> Category:
+    n = next(_seq)
+    category = Category(
+        code=kw.pop("code", f"cat{n}"),
+        name_zh=kw.pop("name_zh", f"类别{n}"),
+        name_en=kw.pop("name_en", f"Category {n}"),
+        **kw,
+    )
+    db.session.add(category)
+    db.session.flush()
+    return category
+
+
+def make_user(role: Role = Role.MEMBER, organisation: Organisation | None = None) -> User:
+    n = next(_seq)
+    if role == Role.PARTNER and organisation is None:
+        organisation = make_organisation()
+    user = User(
+        email=f"user{n}@example.org",
+        display_name=f"User {n}",
+        role=role,
+        organisation=organisation,
+    )
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def make_need(
+    status: NeedStatus = NeedStatus.OPEN,
+    *,
+    category: Category | None = None,
+    title: str | None = None,
+    body: str = "A description that is long enough.",
+    email: str = "",
+    partner: Organisation | None = None,
+) -> tuple[Need, str]:
+    """A need moved through the workflow to `status`; returns it and its token."""
+    category = category or make_category()
+    need, token = submit_need(
+        Submission(
+            title=title or f"Need number {next(_seq)}",
+            body=body,
+            category_id=category.id,
+            place="",
+            email=email,
+            idempotency_key=new_idempotency_key(),
+            locale="en",
+        ),
+        Actor.public(),
+    )
+    admin = None
+    partner = partner or make_organisation()
+    staff = None
+    for move in PATH_TO[status]:
+        if move in ("accept", "start", "resolve"):
+            staff = staff or make_user(Role.PARTNER, partner)
+            actor = Actor.staff(staff)
+        elif move in ("close", "withdraw"):
+            actor = Actor.submitter(token_verified=True)
+        else:
+            admin = admin or make_user(Role.ADMIN)
+            actor = Actor.staff(admin)
+        kwargs = {}
+        if move == "route":
+            kwargs["organisation"] = partner
+        if move == "mark_duplicate":
+            kwargs["duplicate_of"] = make_need(NeedStatus.OPEN, category=category)[0]
+        transition(
+            need, move, actor, text="Because." if move in ("reject", "resolve") else "", **kwargs
+        )
+    db.session.flush()
+    return need, token
