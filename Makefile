@@ -27,6 +27,7 @@ translations: $(STAMP)
 catalogues: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -k _l -o translations/messages.pot --no-location --sort-output --omit-header .
 	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching
+	$(BIN)/python scripts/fill_en_catalogue.py
 
 migrate: install
 	$(FLASK) db upgrade

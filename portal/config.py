@@ -42,6 +42,8 @@ class Config:
     BABEL_DEFAULT_LOCALE = "zh_CN"
     BABEL_DEFAULT_TIMEZONE = os.environ.get("PORTAL_TIMEZONE", "Asia/Shanghai")
     BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "translations")
+    # Babel spells zh_CN with its script, so its catalogue lives in
+    # translations/zh_Hans_CN; everywhere else (cookie, URLs) it is zh_CN.
     LANGUAGES = ("zh_CN", "en")
 
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session

@@ -20,3 +20,14 @@ def select_locale() -> str:
     return (
         request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
     )
+
+
+def current_locale_code() -> str:
+    """The code of the current language as we spell it (zh_CN or en)."""
+    from flask_babel import get_locale
+
+    locale = get_locale()
+    if locale is None:
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
+    code = f"{locale.language}_{locale.territory}" if locale.territory else locale.language
+    return code if code in current_app.config["LANGUAGES"] else locale.language

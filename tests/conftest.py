@@ -9,12 +9,15 @@ Chromium fails the run instead of skipping.
 
 from __future__ import annotations
 
+import contextvars
 import os
 import re
 from contextlib import contextmanager
 
 import pytest
 import sqlalchemy as sa
+
+from flask.testing import FlaskClient
 
 from portal import create_app
 from portal.config import TestConfig
@@ -78,9 +81,19 @@ def app_config() -> dict:
     return {}
 
 
+class IsolatedClient(FlaskClient):
+    """Runs each request in its own application context, as a server would, so
+    nothing (the database session, `g`, the chosen language) leaks from the test
+    body into the request or from one request into the next."""
+
+    def open(self, *args, **kwargs):
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
 @pytest.fixture
 def app(migrated, app_config):
     app = create_app(_config(migrated, **app_config))
+    app.test_client_class = IsolatedClient
     with app.app_context():
         yield app
         db.session.remove()

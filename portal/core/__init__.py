@@ -9,9 +9,9 @@ from portal.core import views  # noqa: E402, F401
 
 @bp.app_context_processor
 def template_context() -> dict:
-    from flask_babel import get_locale
+    from portal.i18n import current_locale_code
 
-    return {"current_locale": str(get_locale())}
+    return {"current_locale": current_locale_code()}
 
 
 @bp.app_template_global()

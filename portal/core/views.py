@@ -3,7 +3,6 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import current_app, redirect, render_template, request
-from flask_babel import gettext as _
 
 from portal.core import bp
 from portal.core.services import database_is_reachable
@@ -29,7 +28,7 @@ def privacy():
 def healthz():
     if database_is_reachable():
         return {"status": "ok", "database": "ok"}, 200
-    return {"status": "error", "database": _("unreachable")}, 503
+    return {"status": "error", "database": "unreachable"}, 503
 
 
 def _safe_next(target: str | None) -> str:

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, request, session, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
@@ -9,6 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from portal.extensions import db, limiter
 from portal.forms import EmptyForm
 from portal.htmx import redirect_after_post, render, render_invalid
+from portal.i18n import current_locale_code
 from portal.needs import bp, services
 from portal.needs.forms import NeedForm
 from portal.needs.models import PUBLIC_STATUSES, NeedStatus
@@ -84,7 +84,7 @@ def new():
             place=form.place.data or "",
             email=form.email.data or "",
             idempotency_key=key,
-            locale=str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"]),
+            locale=current_locale_code(),
         )
         user = current_user if current_user.is_authenticated else None
         try:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import current_app, render_template
 from flask_babel import force_locale
 
@@ -27,10 +29,13 @@ def queue_email(to_address: str, template: str, locale: str, **context) -> Outbo
 
 
 def public_url(endpoint: str, **values) -> str:
-    from flask import url_for
-
-    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
-    return base + url_for(endpoint, **values)
+    """An absolute link for e-mails, built from PUBLIC_BASE_URL so it works in
+    workers and CLI commands too, not only inside a request."""
+    base = urlsplit(current_app.config["PUBLIC_BASE_URL"])
+    adapter = current_app.url_map.bind(
+        base.netloc, script_name=base.path or "/", url_scheme=base.scheme or "https"
+    )
+    return adapter.build(endpoint, values, force_external=True)
 
 
 def queue_submission_receipt(need: Need, tracking_token: str) -> OutboxEmail | None:
