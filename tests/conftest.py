@@ -16,7 +16,6 @@ from contextlib import contextmanager
 
 import pytest
 import sqlalchemy as sa
-
 from flask.testing import FlaskClient
 
 from portal import create_app
