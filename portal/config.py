@@ -54,6 +54,7 @@ class Config:
     # Absolute links in e-mails need the public address of the site.
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
 
+    MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", 1024 * 1024))
     PRIVACY_NOTICE_VERSION = "2026-11"
     NEEDS_PER_PAGE = 20
     MAIL_FROM = os.environ.get("MAIL_FROM", "Huiju <noreply@huiju.example>")
