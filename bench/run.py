@@ -1,0 +1,259 @@
+"""Throughput and p95 latency of the main public pages on a large database,
+next to a hello-world Flask baseline served the same way.
+
+    python -m bench.run [--needs 200000] [--seconds 10] [--concurrency 8] [--workers 2]
+
+The database is a fresh SQLite file under bench/results/ (or DATABASE_URL when
+set, which must point at an empty database). Needs are bulk-inserted directly,
+not through the workflow: the benchmark is about reading them. Results are
+printed and written to bench/results/latest.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import random
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from urllib.parse import quote
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+
+
+def seed(database_url: str, needs: int) -> list[str]:
+    import sqlalchemy as sa
+    from flask_migrate import upgrade
+
+    from portal import create_app
+    from portal.extensions import db
+    from portal.needs.models import Category, Need, NeedStatus
+    from portal.partners.models import Organisation, OrganisationKind
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url})
+    with app.app_context():
+        upgrade()
+        if db.session.scalar(sa.select(sa.func.count(Need.id))):
+            sys.exit("the benchmark database is not empty")
+        org = Organisation(name_zh="基准伙伴", name_en="Bench partner", kind=OrganisationKind.NGO)
+        db.session.add(org)
+        categories = [
+            Category(code=f"c{i}", name_zh=f"类别{i}", name_en=f"Category {i}", default_partner=org)
+            for i in range(12)
+        ]
+        db.session.add_all(categories)
+        db.session.commit()
+        rng = random.Random(1)
+        words = [
+            "停车",
+            "路灯",
+            "垃圾",
+            "电梯",
+            "托育",
+            "培训",
+            "parking",
+            "lights",
+            "lift",
+            "noise",
+        ]
+        listed = [NeedStatus.OPEN, NeedStatus.ROUTED, NeedStatus.IN_PROGRESS, NeedStatus.CLOSED]
+        start = datetime.now(UTC) - timedelta(days=365)
+        table = Need.__table__
+        batch = []
+        for i in range(1, needs + 1):
+            status = rng.choice(listed) if rng.random() < 0.9 else NeedStatus.SUBMITTED
+            created = start + timedelta(seconds=i * 30)
+            batch.append(
+                {
+                    "id": i,
+                    "ref": f"N-{created.year}-{i:06d}",
+                    "title": f"{rng.choice(words)} {rng.choice(words)} need {i}",
+                    "body": "A benchmark need with a body of ordinary length. " * 3,
+                    "category_id": rng.choice(categories).id,
+                    "place": "",
+                    "status": status.value,
+                    "visibility": "public",
+                    "is_listed": status != NeedStatus.SUBMITTED,
+                    "channel": "web",
+                    "support_count": rng.randint(0, 50),
+                    "tracking_token_hash": secrets.token_hex(32),
+                    "idempotency_key": secrets.token_hex(16),
+                    "created_at": created,
+                    "updated_at": created,
+                    "published_at": created,
+                }
+            )
+            if len(batch) == 5000:
+                db.session.execute(sa.insert(table), batch)
+                batch.clear()
+        if batch:
+            db.session.execute(sa.insert(table), batch)
+        db.session.commit()
+        refs = list(
+            db.session.scalars(
+                sa.select(Need.ref).where(Need.is_listed).order_by(sa.func.random()).limit(200)
+            )
+        )
+        db.engine.dispose()
+    return refs
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def serve(app_path: str, env: dict, workers: int) -> tuple[subprocess.Popen, int]:
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-w",
+            str(workers),
+            "-b",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            app_path,
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return proc, port
+        except OSError:
+            time.sleep(0.2)
+    proc.kill()
+    sys.exit(f"{app_path} did not start")
+
+
+def load(port: int, paths: list[str], seconds: float, concurrency: int) -> dict:
+    latencies: list[float] = []
+    errors = 0
+    lock = threading.Lock()
+    stop_at = time.perf_counter() + seconds
+
+    def worker(seed_value: int) -> None:
+        nonlocal errors
+        rng = random.Random(seed_value)
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        mine: list[float] = []
+        bad = 0
+        while time.perf_counter() < stop_at:
+            path = rng.choice(paths)
+            t0 = time.perf_counter()
+            try:
+                conn.request("GET", path, headers={"Accept-Language": "zh-CN"})
+                response = conn.getresponse()
+                response.read()
+                if response.status != 200:
+                    bad += 1
+            except (OSError, http.client.HTTPException):
+                bad += 1
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            mine.append(time.perf_counter() - t0)
+        conn.close()
+        with lock:
+            latencies.extend(mine)
+            errors += bad
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(concurrency)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - started
+    latencies.sort()
+    return {
+        "requests": len(latencies),
+        "errors": errors,
+        "rps": round(len(latencies) / elapsed, 1),
+        "p50_ms": round(statistics.median(latencies) * 1000, 1) if latencies else None,
+        "p95_ms": round(latencies[int(len(latencies) * 0.95) - 1] * 1000, 1) if latencies else None,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--needs", type=int, default=200_000, help="needs to seed (default 200000)")
+    parser.add_argument(
+        "--seconds", type=float, default=10, help="load time per scenario (default 10)"
+    )
+    parser.add_argument("--concurrency", type=int, default=8, help="client threads (default 8)")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
+    args = parser.parse_args()
+
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ)
+    if not env.get("DATABASE_URL"):
+        db_file = RESULTS / "bench.sqlite3"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{db_file}{suffix}").unlink(missing_ok=True)
+        env["PORTAL_INSTANCE_DIR"] = str(RESULTS)
+        os.environ["PORTAL_INSTANCE_DIR"] = str(RESULTS)
+        database_url = f"sqlite:///{db_file}"
+        env["DATABASE_URL"] = database_url
+    else:
+        database_url = env["DATABASE_URL"]
+    env["RATELIMIT_ENABLED"] = "false"
+
+    t0 = time.perf_counter()
+    refs = seed(database_url, args.needs)
+    print(f"seeded {args.needs} needs in {time.perf_counter() - t0:.1f}s")
+
+    scenarios = {
+        "hello-world baseline": ("bench.hello:app", ["/"]),
+        "home /": ("wsgi:app", ["/"]),
+        "list /needs": ("wsgi:app", ["/needs", "/needs?category=3", "/needs?status=open"]),
+        "search /needs?q=": ("wsgi:app", ["/needs?q=停车", "/needs?q=lift"]),
+        "detail /needs/<ref>": ("wsgi:app", [f"/needs/{ref}" for ref in refs]),
+    }
+    results = {}
+    for name, (app_path, paths) in scenarios.items():
+        proc, port = serve(app_path, env, args.workers)
+        try:
+            load(port, [quote(paths[0], safe="/?=&")], 1, 2)  # warm up
+            results[name] = load(
+                port, [quote(p, safe="/?=&") for p in paths], args.seconds, args.concurrency
+            )
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
+        r = results[name]
+        print(
+            f"{name:24} {r['rps']:8} req/s   p50 {r['p50_ms']:7} ms   "
+            f"p95 {r['p95_ms']:7} ms   errors {r['errors']}"
+        )
+    report = {
+        "needs": args.needs,
+        "database": database_url.split("://")[0],
+        "seconds": args.seconds,
+        "concurrency": args.concurrency,
+        "workers": args.workers,
+        "results": results,
+    }
+    (RESULTS / "latest.json").write_text(json.dumps(report, indent=2, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,185 @@
+"""A live server and a headless Chromium for the browser tests.
+
+The server is one app for the whole session, served by Werkzeug in a daemon
+thread on a free port of 127.0.0.1. Its data is set up and emptied around each
+test (the `journey_data` fixture), so it never sees what other tests leave and
+never leaves anything for them. Chromium is Debian's, driven by Playwright's
+sync API; nothing is downloaded.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from portal import create_app
+from portal.extensions import db
+from portal.needs.models import NeedStatus
+from tests.conftest import REQUIRE_SERVICES, _config, _empty_all_tables
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = REPO_ROOT / "test-output" / "browser"
+PHONE = {"width": 360, "height": 740}
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+_REPORTS = pytest.StashKey[dict]()
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    """Keep each phase's report on the item, so fixtures can tell a failed test."""
+    report = yield
+    item.stash.setdefault(_REPORTS, {})[report.when] = report
+    return report
+
+
+@dataclass
+class LiveServer:
+    app: object
+    url: str
+
+
+@pytest.fixture(scope="session")
+def live_server(migrated) -> Iterator[LiveServer]:
+    app = create_app(_config(migrated))
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    try:
+        yield LiveServer(app=app, url=f"http://127.0.0.1:{server.server_port}")
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+        with app.app_context():
+            db.engine.dispose()
+
+
+@dataclass
+class JourneyData:
+    categories: list[tuple[str, str]]  # (name_zh, name_en)
+    published_titles: list[str]
+
+
+@pytest.fixture
+def journey_data(live_server) -> Iterator[JourneyData]:
+    """Categories and published needs for one test, emptied afterwards."""
+    from tests.factories import make_category, make_need
+
+    names = [
+        ("道路交通", "Roads and traffic"),
+        ("环境卫生", "Environment"),
+        ("青年就业", "Youth jobs"),
+    ]
+    titles = ["小区路灯不亮 Broken street lights on Heping Road", "公园垃圾桶太少 Too few bins"]
+    app = live_server.app
+    with app.app_context():
+        try:
+            categories = [
+                make_category(name_zh=zh, name_en=en, code=f"journey{i}")
+                for i, (zh, en) in enumerate(names)
+            ]
+            for title, category in zip(titles, categories, strict=False):
+                make_need(NeedStatus.OPEN, category=category, title=title)
+            db.session.commit()
+        finally:
+            db.session.remove()
+    try:
+        yield JourneyData(categories=names, published_titles=titles)
+    finally:
+        with app.app_context():
+            db.session.remove()
+            _empty_all_tables()
+            db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    path = shutil.which("chromium")
+    if path is None:
+        message = "Chromium not found (apt-get install chromium)"
+        if REQUIRE_SERVICES:
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
+@pytest.fixture(scope="session")
+def browser(chromium_path):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=chromium_path, args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+class Screenshots:
+    """Full-page screenshots numbered in the order they are taken."""
+
+    def __init__(self, page, directory: Path):
+        self.page = page
+        self.directory = directory
+        self.count = 0
+        if directory.exists():
+            shutil.rmtree(directory)
+        directory.mkdir(parents=True)
+
+    def __call__(self, step: str) -> Path:
+        self.count += 1
+        path = self.directory / f"{self.count:02d}-{step}.png"
+        self.page.screenshot(path=str(path), full_page=True)
+        return path
+
+
+@pytest.fixture
+def variant(request) -> str:
+    """ "js" (htmx active) or "nojs"; set by indirect parametrisation."""
+    return request.param
+
+
+@pytest.fixture
+def page(request, browser, variant, live_server):
+    context = browser.new_context(
+        viewport=PHONE,
+        is_mobile=True,
+        has_touch=True,
+        locale="zh-CN",
+        java_script_enabled=(variant == "js"),
+        base_url=live_server.url,
+    )
+    context.set_default_timeout(float(os.environ.get("BROWSER_TIMEOUT_MS", "10000")))
+    page = context.new_page()
+    try:
+        yield page
+    finally:
+        reports = request.node.stash.get(_REPORTS, {})
+        if any(r.failed for r in reports.values()):
+            (SCREENSHOTS / variant).mkdir(parents=True, exist_ok=True)
+            try:
+                page.screenshot(path=str(SCREENSHOTS / variant / "99-failure.png"), full_page=True)
+            except Exception as error:  # never hide the real failure behind this one
+                print(f"could not take the failure screenshot: {error}")
+        context.close()
+
+
+@pytest.fixture
+def shot(page, variant) -> Screenshots:
+    return Screenshots(page, SCREENSHOTS / variant)
