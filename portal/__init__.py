@@ -6,6 +6,7 @@ import logging
 
 import sqlalchemy as sa
 from flask import Flask
+from flask_babel import lazy_gettext as _l
 
 from portal.config import INSTANCE_DIR, Config
 from portal.extensions import (
@@ -57,7 +58,9 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     app.after_request(add_vary_header)
 
     from portal.cli import portal_cli
+    from portal.notify.cli import register_commands as register_notify_commands
 
+    register_notify_commands(portal_cli)
     app.cli.add_command(portal_cli)
     logging.getLogger(__name__).debug("app created")
     return app
@@ -73,6 +76,9 @@ def _init_extensions(app: Flask) -> None:
             sa.event.listen(db.engine, "connect", _sqlite_pragmas)
     migrate.init_app(app, db, render_as_batch=True, compare_type=True)
     login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Please log in to continue.")
+    login_manager.login_message_category = "info"
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     limiter.init_app(app)
@@ -99,10 +105,12 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from portal.auth import bp as auth_bp
-    from portal.core import bp as core_bp
-    from portal.needs import bp as needs_bp
+    from portal.auth.views import bp as auth_bp
+    from portal.core.views import bp as core_bp
+    from portal.me.views import bp as me_bp
+    from portal.needs.views import bp as needs_bp
+    from portal.notify.views import bp as notify_bp
+    from portal.voting.views import bp as voting_bp
 
-    app.register_blueprint(core_bp)
-    app.register_blueprint(auth_bp)
-    app.register_blueprint(needs_bp)
+    for blueprint in (core_bp, auth_bp, needs_bp, voting_bp, notify_bp, me_bp):
+        app.register_blueprint(blueprint)

@@ -385,7 +385,14 @@ def load_demo_data(seed: int = 2026) -> dict[str, int]:
 
     users: dict[str, User] = {}
     for email, password, role in DEMO_ACCOUNTS:
-        user = User(email=email, display_name=email.split("@")[0].title(), role=Role(role))
+        user = User(
+            email=email,
+            display_name=email.split("@")[0].title(),
+            role=Role(role),
+            email_verified_at=utcnow(),
+            consent_notice_version=current_app.config["PRIVACY_NOTICE_VERSION"],
+            consent_at=utcnow(),
+        )
         if email.startswith("union"):
             user.organisation = orgs["union"]
         elif email.startswith("youth"):
@@ -430,7 +437,30 @@ def load_demo_data(seed: int = 2026) -> dict[str, int]:
             )
         db.session.flush()
         _spread_in_time(need, now - timedelta(days=60 - index * 1.5, hours=rng.randint(0, 12)), rng)
+    _demo_round(admin, now)
     return {"categories": len(categories), "organisations": len(orgs), "needs": len(NEEDS)}
+
+
+def _demo_round(admin: User, now) -> None:
+    """An open priority round over the open needs, so voting can be tried."""
+    from portal.needs.models import Need
+    from portal.voting.services import create_round
+
+    shortlist = list(
+        db.session.scalars(
+            db.select(Need).where(Need.status == NeedStatus.OPEN).order_by(Need.id).limit(6)
+        )
+    )
+    create_round(
+        title="2027年度社区民生实事票选 / Community priorities for 2027",
+        description="每位会员有3票，请投给您认为最急需解决的事项。/ Each member has 3 votes.",
+        needs=shortlist,
+        votes_per_member=3,
+        starts_at=now - timedelta(days=2),
+        ends_at=now + timedelta(days=12),
+        show_live_counts=True,
+        actor=admin,
+    )
 
 
 def _partner_staff(partner: Organisation, users: dict[str, User]) -> User:

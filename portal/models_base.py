@@ -38,3 +38,16 @@ def enum_column(enum_cls: type[enum.Enum], length: int = 20) -> sa.Enum:
         validate_strings=True,
         values_callable=lambda members: [m.value for m in members],
     )
+
+
+def insert_ignoring_duplicates(model, **values):
+    """INSERT … ON CONFLICT DO NOTHING on SQLite and PostgreSQL: the database,
+    not a check in Python, decides whether the row is new (rowcount 1) or a
+    duplicate (rowcount 0), even when requests race."""
+    from portal.extensions import db
+
+    if db.engine.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(model).values(**values).on_conflict_do_nothing()

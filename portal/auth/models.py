@@ -19,6 +19,14 @@ class Role(enum.StrEnum):
     ADMIN = "admin"
 
 
+class Delivery(enum.StrEnum):
+    """How a member wants to hear about one kind of news by e-mail."""
+
+    IMMEDIATE = "immediate"
+    DAILY = "daily"
+    OFF = "off"
+
+
 class User(UserMixin, db.Model):
     """An account. Visitors who submit without one never get a row here."""
 
@@ -35,6 +43,15 @@ class User(UserMixin, db.Model):
     locale: Mapped[str] = mapped_column(sa.String(10), default="")
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Part of the login cookie; raising it logs the account out everywhere.
+    session_version: Mapped[int] = mapped_column(default=1)
+    consent_notice_version: Mapped[str] = mapped_column(sa.String(20), default="")
+    consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: E-mail about needs this member submitted / follows.
+    notify_own: Mapped[Delivery] = mapped_column(enum_column(Delivery), default=Delivery.IMMEDIATE)
+    notify_followed: Mapped[Delivery] = mapped_column(enum_column(Delivery), default=Delivery.DAILY)
+    last_digest_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     organisation: Mapped[Organisation | None] = relationship()
 
@@ -47,6 +64,18 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:
         return self.active
+
+    @property
+    def is_verified(self) -> bool:
+        return self.email_verified_at is not None
+
+    def get_id(self) -> str:
+        """The login cookie names the account and its session version, so a
+        cookie issued before a logout or password change no longer loads."""
+        return f"{self.id}:{self.session_version}"
+
+    def end_all_sessions(self) -> None:
+        self.session_version = (self.session_version or 0) + 1
 
     @property
     def is_admin(self) -> bool:

@@ -2,12 +2,37 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import current_app, redirect, render_template, request
+from flask import Blueprint, current_app, redirect, render_template, request
 
-from portal.core import bp
 from portal.core.services import database_is_reachable
 from portal.i18n import LOCALE_COOKIE
 from portal.needs.services import latest_public_needs
+
+bp = Blueprint("core", __name__)
+
+
+@bp.app_context_processor
+def template_context() -> dict:
+    from portal.i18n import current_locale_code
+
+    return {"current_locale": current_locale_code()}
+
+
+@bp.app_template_global()
+def move_label(move: str) -> str:
+    """The translated name of a workflow move, for timelines and e-mails."""
+    from portal.workflow.services import MOVE_LABELS
+
+    label = MOVE_LABELS.get(move)
+    return str(label) if label is not None else move
+
+
+@bp.app_template_filter("percent")
+def percent(value: float) -> str:
+    from flask_babel import format_percent
+
+    return format_percent(value, "#,##0.0%")
+
 
 ONE_YEAR = 365 * 24 * 3600
 
@@ -31,20 +56,26 @@ def healthz():
     return {"status": "error", "database": "unreachable"}, 503
 
 
-def _safe_next(target: str | None) -> str:
-    """Only paths on this site, so the switch cannot be used as an open redirect."""
+def safe_next(target: str | None, default: str = "/") -> str:
+    """Only paths on this site, so a `next` parameter is never an open redirect."""
     if not target:
-        return "/"
+        return default
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return "/"
+    if (
+        parts.scheme
+        or parts.netloc
+        or not target.startswith("/")
+        or target.startswith("//")
+        or "\\" in target
+    ):
+        return default
     return target
 
 
 @bp.post("/locale")
 def set_locale():
     locale = request.form.get("locale", "")
-    response = redirect(_safe_next(request.form.get("next")), code=303)
+    response = redirect(safe_next(request.form.get("next")), code=303)
     if locale in current_app.config["LANGUAGES"]:
         response.set_cookie(
             LOCALE_COOKIE,

@@ -54,6 +54,10 @@ PUBLIC_STATUSES = frozenset(
         NeedStatus.CLOSED,
     }
 )
+#: Published and not yet answered: members can still support these.
+SUPPORTABLE_STATUSES = frozenset(
+    {NeedStatus.OPEN, NeedStatus.ROUTED, NeedStatus.ACCEPTED, NeedStatus.IN_PROGRESS}
+)
 #: States the submitter may still withdraw from.
 ACTIVE_STATUSES = frozenset(
     {
@@ -167,6 +171,8 @@ class Need(db.Model):
         sa.Index("ix_needs_listed_id", "is_listed", "id"),
         sa.Index("ix_needs_listed_category_id", "is_listed", "category_id", "id"),
         sa.Index("ix_needs_listed_status_id", "is_listed", "status", "id"),
+        # /priorities ranks by support.
+        sa.Index("ix_needs_listed_support", "is_listed", "support_count", "id"),
         # Staff queues filter by state.
         sa.Index("ix_needs_status_created", "status", "created_at"),
         sa.CheckConstraint("support_count >= 0", name="support_count_not_negative"),

@@ -23,7 +23,7 @@ from portal.needs.models import (
     NeedContact,
     NeedStatus,
 )
-from portal.notify.services import queue_submission_receipt
+from portal.notify.services import follow, queue_submission_receipt
 from portal.workflow.models import TimelineEvent
 from portal.workflow.services import Actor, transition
 
@@ -99,6 +99,8 @@ def submit_need(data: Submission, actor: Actor, submitter: User | None = None) -
     db.session.flush()
     need.ref = f"N-{need.created_at.year}-{need.id:06d}"
     queue_submission_receipt(need, token)
+    if submitter is not None:
+        follow(need, submitter)  # the submitter hears about their own need
     db.session.flush()
     return need, token
 

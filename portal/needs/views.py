@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
@@ -9,10 +9,12 @@ from portal.extensions import db, limiter
 from portal.forms import EmptyForm
 from portal.htmx import redirect_after_post, render, render_invalid
 from portal.i18n import current_locale_code
-from portal.needs import bp, services
+from portal.needs import services
 from portal.needs.forms import NeedForm
 from portal.needs.models import PUBLIC_STATUSES, NeedStatus
 from portal.workflow.services import Actor, WorkflowError, allowed_moves, transition
+
+bp = Blueprint("needs", __name__)
 
 JUST_SUBMITTED = "just_submitted"
 
@@ -135,7 +137,19 @@ def show(ref: str):
         if need.duplicate_of.is_listed:
             return redirect(url_for("needs.show", ref=need.duplicate_of.ref), code=301)
         abort(404)
-    return render("needs/show.html", need=need, events=services.timeline(need))
+    from portal.notify.services import is_following
+    from portal.voting.services import supported_need_ids
+
+    return render(
+        "needs/show.html",
+        need=need,
+        events=services.timeline(need),
+        count=need.support_count,
+        supported=bool(supported_need_ids(current_user, [need.id])),
+        support_form=EmptyForm(),
+        following=is_following(need, current_user),
+        follow_form=EmptyForm(),
+    )
 
 
 def _tracked_need_or_404(token: str):

@@ -1,1 +1,1 @@
-"""E-mail (through the outbox) and, later, in-app notifications."""
+"""Following needs, in-app updates, e-mail through the outbox and daily digests."""

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
@@ -37,3 +37,33 @@ class OutboxEmail(db.Model):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = (sa.Index("ix_outbox_emails_status_next", "status", "next_attempt_at"),)
+
+
+class Follow(db.Model):
+    """A member follows a need: they hear when its status changes."""
+
+    __tablename__ = "follows"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    need_id: Mapped[int] = mapped_column(sa.ForeignKey("needs.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (
+        sa.UniqueConstraint("user_id", "need_id", name="uq_follows_user_need"),
+        sa.Index("ix_follows_user_created", "user_id", "created_at"),
+    )
+
+
+class DigestRun(db.Model):
+    """One daily digest per member and day: the unique row makes
+    `flask portal send-digests` safe to run again."""
+
+    __tablename__ = "digest_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    day: Mapped[date] = mapped_column(sa.Date)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (sa.UniqueConstraint("user_id", "day", name="uq_digest_runs_user_day"),)

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from urllib.parse import urlsplit
 
+import sqlalchemy as sa
 from flask import current_app, render_template
 from flask_babel import force_locale
+from sqlalchemy.orm import joinedload
 
+from portal.auth.models import Delivery, User
 from portal.extensions import db
+from portal.models_base import insert_ignoring_duplicates, utcnow
 from portal.needs.models import Need
-from portal.notify.models import OutboxEmail
+from portal.notify.models import DigestRun, Follow, OutboxEmail
 from portal.workflow.models import TimelineEvent
 
 
@@ -66,3 +71,148 @@ def queue_status_update(need: Need, event: TimelineEvent) -> OutboxEmail | None:
         event=event,
         tracking_url=public_url("needs.track", token=token) if token else "",
     )
+
+
+# --- following and what followers hear --------------------------------------
+
+
+def follow(need: Need, user) -> bool:
+    result = db.session.execute(
+        insert_ignoring_duplicates(Follow, user_id=user.id, need_id=need.id, created_at=utcnow())
+    )
+    return result.rowcount == 1
+
+
+def unfollow(need: Need, user) -> bool:
+    result = db.session.execute(
+        sa.delete(Follow).where(Follow.need_id == need.id, Follow.user_id == user.id)
+    )
+    return result.rowcount == 1
+
+
+def is_following(need: Need, user) -> bool:
+    if user is None or not user.is_authenticated:
+        return False
+    return (
+        db.session.scalar(
+            sa.select(Follow.id).where(Follow.need_id == need.id, Follow.user_id == user.id)
+        )
+        is not None
+    )
+
+
+def followed_needs(user, limit: int = 50) -> list[Need]:
+    return list(
+        db.session.scalars(
+            sa.select(Need)
+            .join(Follow, Follow.need_id == Need.id)
+            .where(Follow.user_id == user.id)
+            .order_by(Follow.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def updates_for(user, since=None, limit: int = 20) -> list[TimelineEvent]:
+    """In-app notifications: public events on the needs this member follows,
+    newest first (read from the timeline, not copied per follower)."""
+    stmt = (
+        sa.select(TimelineEvent)
+        .join(Follow, Follow.need_id == TimelineEvent.need_id)
+        .options(joinedload(TimelineEvent.need))
+        .where(
+            Follow.user_id == user.id,
+            TimelineEvent.internal.is_(False),
+            TimelineEvent.created_at >= Follow.created_at,
+            TimelineEvent.move != "submit",
+        )
+        .order_by(TimelineEvent.id.desc())
+        .limit(limit)
+    )
+    if since is not None:
+        stmt = stmt.where(TimelineEvent.created_at >= since)
+    return list(db.session.scalars(stmt))
+
+
+def notify_followers(need: Need, event: TimelineEvent) -> int:
+    """E-mail the followers who asked to hear at once; the daily digest picks
+    up the others. Returns how many e-mails were queued."""
+    followers = db.session.scalars(
+        sa.select(User)
+        .join(Follow, Follow.user_id == User.id)
+        .where(Follow.need_id == need.id, User.active, User.email_verified_at.is_not(None))
+    )
+    queued = 0
+    for user in followers:
+        own = need.submitter_id == user.id
+        if (user.notify_own if own else user.notify_followed) != Delivery.IMMEDIATE:
+            continue
+        queue_email(
+            user.email,
+            "followed_need_changed",
+            user.locale or current_app.config["BABEL_DEFAULT_LOCALE"],
+            user=user,
+            need=need,
+            event=event,
+            own=own,
+            need_url=public_url("needs.show", ref=need.ref),
+            settings_url=public_url("me.index") + "#notifications",
+        )
+        queued += 1
+    return queued
+
+
+def send_digests(now=None) -> int:
+    """One e-mail per member per day with what changed on the needs they follow
+    (for the kinds they set to the daily digest). Safe to run again: a member
+    who already had today's digest is skipped."""
+    now = now or utcnow()
+    today = now.date()
+    sent = 0
+    last_id = 0
+    while True:
+        users = list(
+            db.session.scalars(
+                sa.select(User)
+                .where(
+                    User.id > last_id,
+                    User.active,
+                    User.email_verified_at.is_not(None),
+                    sa.or_(
+                        User.notify_own == Delivery.DAILY, User.notify_followed == Delivery.DAILY
+                    ),
+                )
+                .order_by(User.id)
+                .limit(200)
+            )
+        )
+        if not users:
+            return sent
+        for user in users:
+            last_id = user.id
+            since = user.last_digest_at or (now - timedelta(days=1))
+            events = [
+                e
+                for e in updates_for(user, since=since, limit=100)
+                if (user.notify_own if e.need.submitter_id == user.id else user.notify_followed)
+                == Delivery.DAILY
+            ]
+            if not events:
+                continue
+            claimed = db.session.execute(
+                insert_ignoring_duplicates(DigestRun, user_id=user.id, day=today, created_at=now)
+            )
+            if claimed.rowcount != 1:
+                continue
+            queue_email(
+                user.email,
+                "daily_digest",
+                user.locale or current_app.config["BABEL_DEFAULT_LOCALE"],
+                user=user,
+                events=list(reversed(events)),
+                settings_url=public_url("me.index") + "#notifications",
+                need_url=lambda need: public_url("needs.show", ref=need.ref),
+            )
+            user.last_digest_at = now
+            sent += 1
+        db.session.commit()

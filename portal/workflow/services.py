@@ -8,8 +8,10 @@ transaction. Views and other services never assign `need.status` themselves.
 from __future__ import annotations
 
 import enum
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
+import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -165,6 +167,17 @@ class WorkflowError(Exception):
     """A move that the table does not allow; the message is translated."""
 
 
+_in_transition: ContextVar[bool] = ContextVar("in_transition", default=False)
+
+
+@sa.event.listens_for(Need.status, "set")
+def _only_the_workflow_sets_status(target, value, oldvalue, initiator):
+    """A guard at run time: any code path that assigns a need's status outside
+    transition() fails loudly instead of skipping the timeline."""
+    if not _in_transition.get():
+        raise RuntimeError("a need's status changes only through portal.workflow.transition()")
+
+
 def allowed_moves(need: Need, actor: Actor) -> list[str]:
     """The moves this actor may make on this need now (for buttons and menus)."""
     current = need.status
@@ -237,7 +250,11 @@ def transition(
         need.assigned_organisation_id = None
 
     now = utcnow()
-    need.status = move.target
+    token = _in_transition.set(True)
+    try:
+        need.status = move.target
+    finally:
+        _in_transition.reset(token)
     need.updated_at = now
     if move.outcome is not None:
         need.outcome = move.outcome
@@ -260,7 +277,8 @@ def transition(
     )
     db.session.add(event)
     if not internal and move_name != "submit":
-        from portal.notify.services import queue_status_update
+        from portal.notify.services import notify_followers, queue_status_update
 
         queue_status_update(need, event)
+        notify_followers(need, event)
     return event

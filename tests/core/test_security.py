@@ -18,7 +18,10 @@ def _post_urls(app, token: str) -> list[str]:
     for rule in app.url_map.iter_rules():
         if "POST" not in rule.methods:
             continue
-        values = {arg: token if arg == "token" else "N-2026-000001" for arg in rule.arguments}
+        values = {
+            arg: token if arg == "token" else 1 if arg.endswith("_id") else "N-2026-000001"
+            for arg in rule.arguments
+        }
         with app.test_request_context():
             from flask import url_for
 

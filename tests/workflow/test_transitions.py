@@ -199,20 +199,30 @@ def test_a_need_cannot_duplicate_itself(app):
         transition(need, "mark_duplicate", _actor(ActorRole.ADMIN, need), duplicate_of=need)
 
 
-def test_no_code_outside_the_workflow_assigns_a_status():
-    """Views and services never write `x.status = …`; only the workflow module does."""
+def test_assigning_a_status_outside_the_workflow_fails(app):
+    """Views and services never write `need.status = …`: the model refuses it."""
+    need, _ = make_need(S.OPEN)
+    with pytest.raises(RuntimeError, match="only through"):
+        need.status = S.CLOSED
+    assert need.status == S.OPEN
+
+
+def test_no_module_outside_the_workflow_writes_a_need_status():
+    """The same rule read from the source: no `<need>.status = …` outside it."""
     root = pathlib.Path(__file__).resolve().parents[2] / "portal"
     offenders = []
     for path in root.rglob("*.py"):
         if path.parts[-2:] == ("workflow", "services.py"):
             continue
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            targets = (
-                node.targets
-                if isinstance(node, ast.Assign)
-                else ([node.target] if isinstance(node, ast.AugAssign | ast.AnnAssign) else [])
-            )
+            if not isinstance(node, ast.Assign | ast.AugAssign | ast.AnnAssign):
+                continue
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             for target in targets:
-                if isinstance(target, ast.Attribute) and target.attr == "status":
+                if (
+                    isinstance(target, ast.Attribute)
+                    and target.attr == "status"
+                    and "need" in ast.unparse(target.value).lower()
+                ):
                     offenders.append(f"{path}:{node.lineno}")
     assert offenders == []

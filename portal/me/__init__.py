@@ -1,0 +1,1 @@
+"""A member's own page: submissions, supports, votes, follows, settings."""

@@ -1,0 +1,1 @@
+"""Members' voice: supporting needs, the priorities ranking, priority rounds."""
