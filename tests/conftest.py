@@ -156,3 +156,16 @@ def count_queries():
 @pytest.fixture
 def queries():
     return count_queries
+
+
+@pytest.fixture
+def login(client):
+    """Log the test client in as `user` (as the login form would)."""
+
+    def log_in(user):
+        with client.session_transaction() as session:
+            session["_user_id"] = user.get_id()
+            session["_fresh"] = True
+        return user
+
+    return log_in

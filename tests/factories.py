@@ -6,6 +6,7 @@ import itertools
 
 from portal.auth.models import Role, User
 from portal.extensions import db
+from portal.models_base import utcnow
 from portal.needs.models import Category, Need, NeedStatus
 from portal.needs.services import Submission, new_idempotency_key, submit_need
 from portal.partners.models import Organisation, OrganisationKind
@@ -53,7 +54,13 @@ def make_category(**kw) -> Category:
     return category
 
 
-def make_user(role: Role = Role.MEMBER, organisation: Organisation | None = None) -> User:
+def make_user(
+    role: Role = Role.MEMBER,
+    organisation: Organisation | None = None,
+    *,
+    verified: bool = True,
+    password: str | None = None,
+) -> User:
     n = next(_seq)
     if role == Role.PARTNER and organisation is None:
         organisation = make_organisation()
@@ -62,7 +69,10 @@ def make_user(role: Role = Role.MEMBER, organisation: Organisation | None = None
         display_name=f"User {n}",
         role=role,
         organisation=organisation,
+        email_verified_at=utcnow() if verified else None,
     )
+    if password:
+        user.set_password(password)
     db.session.add(user)
     db.session.flush()
     return user

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, PasswordField, RadioField, StringField
+from wtforms import BooleanField, PasswordField, RadioField, SelectChoice, StringField
 from wtforms.validators import AnyOf, DataRequired, Email, EqualTo, Length, ValidationError
 
 from portal.auth.models import Delivery
@@ -99,9 +99,9 @@ class ChangePasswordForm(_NewPasswordMixin, FlaskForm):
 
 
 DELIVERY_CHOICES = [
-    (Delivery.IMMEDIATE.value, _l("Immediately")),
-    (Delivery.DAILY.value, _l("In a daily digest")),
-    (Delivery.OFF.value, _l("Off")),
+    SelectChoice(Delivery.IMMEDIATE.value, _l("Immediately")),
+    SelectChoice(Delivery.DAILY.value, _l("In a daily digest")),
+    SelectChoice(Delivery.OFF.value, _l("Off")),
 ]
 
 

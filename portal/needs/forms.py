@@ -4,7 +4,14 @@ import re
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, ValidationError
 
 from portal.forms import clean_text
@@ -83,8 +90,8 @@ class NeedForm(FlaskForm):
 
     def __init__(self, *args, categories=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.category.choices = [(0, _l("Choose a category…"))] + [
-            (c.id, c.name) for c in categories
+        self.category.choices = [SelectChoice("0", _l("Choose a category…"))] + [
+            SelectChoice(str(c.id), c.name) for c in categories
         ]
         self._category_ids = {c.id for c in categories}
 
