@@ -16,6 +16,18 @@ from portal.notify.mailer import DeliveryReport, MailConfigError, deliver_outbox
 def register_commands(group: click.Group) -> None:
     """Adds this area's commands to `flask portal`."""
     group.add_command(send_mail)
+    group.add_command(send_digests)
+
+
+@click.command("send-digests")
+@with_appcontext
+def send_digests() -> None:
+    """Queue today's digest e-mail for every member who chose the daily digest
+    and has news on the needs they follow. Run it once a day (cron or a timer);
+    running it again the same day sends nothing twice. `send-mail` delivers."""
+    from portal.notify.services import send_digests as build_digests
+
+    click.echo(f"Digests queued: {build_digests()}.")
 
 
 @click.command("send-mail")

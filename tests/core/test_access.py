@@ -1,0 +1,141 @@
+"""Who may open what: a role × URL matrix built from the app's own routes, so a
+new page without a permission decision fails here."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from portal.auth.models import Role
+from portal.extensions import db
+from portal.models_base import utcnow
+from portal.needs.models import NeedStatus
+from portal.voting.services import create_round
+from tests.conftest import csrf_token_from
+from tests.factories import make_need, make_user
+
+PUBLIC = {
+    "core.home",
+    "core.privacy",
+    "core.healthz",
+    "core.set_locale",
+    "needs.index",
+    "needs.new",
+    "needs.submitted",
+    "needs.similar",
+    "needs.show",
+    "needs.track",
+    "needs.withdraw",
+    "voting.priorities",
+    "voting.round_page",
+    "auth.register",
+    "auth.check_email",
+    "auth.verify",
+    "auth.resend_verification",
+    "auth.login",
+    "auth.reset_request",
+    "auth.reset",
+    "static",
+}
+LOGGED_IN = {
+    "me.index",
+    "me.notifications",
+    "me.change_password",
+    "auth.logout",
+    "notify.follow",
+    "voting.support",
+    "voting.vote",
+}
+ADMIN = {"voting.admin_rounds"}
+
+
+def test_every_route_has_a_permission_decision(app):
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    assert endpoints - PUBLIC - LOGGED_IN - ADMIN == set()
+
+
+@pytest.fixture
+def world(app):
+    need, token = make_need(NeedStatus.OPEN)
+    others = [make_need(NeedStatus.OPEN)[0] for _ in range(2)]
+    admin = make_user(Role.ADMIN)
+    round_ = create_round(
+        title="R",
+        description="",
+        needs=[need, *others],
+        votes_per_member=1,
+        starts_at=utcnow() - timedelta(days=1),
+        ends_at=utcnow() + timedelta(days=1),
+        show_live_counts=False,
+        actor=admin,
+    )
+    users = {
+        "member": make_user(),
+        "partner": make_user(Role.PARTNER),
+        "admin": admin,
+    }
+    db.session.commit()
+    return {"ref": need.ref, "token": token, "round_id": round_.id, "users": users}
+
+
+def _urls(app, world, endpoints):
+    from flask import url_for
+
+    urls = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint not in endpoints:
+            continue
+        values = {"ref": world["ref"], "token": world["token"], "round_id": world["round_id"]}
+        with app.test_request_context():
+            url = url_for(rule.endpoint, **{k: v for k, v in values.items() if k in rule.arguments})
+        for method in sorted(rule.methods & {"GET", "POST"}):
+            urls.append((method, url))
+    return urls
+
+
+def _request(client, method, url):
+    if method == "GET":
+        return client.get(url)
+    token = csrf_token_from(client.get("/needs/new").get_data(as_text=True))
+    return client.post(url, data={"csrf_token": token})
+
+
+def test_anonymous_visitors_are_sent_to_log_in(app, client, world):
+    for method, url in _urls(app, world, LOGGED_IN | ADMIN):
+        response = _request(client, method, url)
+        assert response.status_code == 302, (method, url)
+        assert "/auth/login" in response.headers["Location"], (method, url)
+
+
+@pytest.mark.parametrize("role", ["member", "partner"])
+def test_other_roles_get_403_on_admin_pages(app, client, login, world, role):
+    login(world["users"][role])
+    for method, url in _urls(app, world, ADMIN):
+        response = _request(client, method, url)
+        assert response.status_code == 403, (role, method, url)
+        assert "Priority rounds" not in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("role", ["member", "partner", "admin"])
+def test_logged_in_pages_open_for_every_account(app, client, login, world, role):
+    login(world["users"][role])
+    client.set_cookie("locale", "en")
+    response = client.get("/me")
+    assert response.status_code == 200
+    assert world["users"][role].display_name in response.get_data(as_text=True)
+
+
+def test_admins_open_admin_pages(app, client, login, world):
+    login(world["users"]["admin"])
+    for method, url in _urls(app, world, ADMIN):
+        if method == "GET":
+            assert client.get(url).status_code == 200, url
+
+
+def test_public_pages_open_for_anonymous_visitors(app, client, world):
+    for method, url in _urls(
+        app, world, PUBLIC - {"static", "needs.submitted", "auth.verify", "auth.reset"}
+    ):
+        if method == "GET":
+            assert client.get(url).status_code in (200, 302), url
