@@ -40,14 +40,17 @@ def enum_column(enum_cls: type[enum.Enum], length: int = 20) -> sa.Enum:
     )
 
 
-def insert_ignoring_duplicates(model, **values):
+def insert_if_absent(model, **values) -> bool:
     """INSERT … ON CONFLICT DO NOTHING on SQLite and PostgreSQL: the database,
-    not a check in Python, decides whether the row is new (rowcount 1) or a
-    duplicate (rowcount 0), even when requests race."""
+    not a check in Python, decides whether the row is new (True) or already
+    there (False), even when requests race. RETURNING tells which, on every
+    driver (rowcount is not reliable for this statement)."""
     from portal.extensions import db
 
     if db.engine.dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    return insert(model).values(**values).on_conflict_do_nothing()
+    primary_key = sa.inspect(model).primary_key[0]
+    stmt = insert(model).values(**values).on_conflict_do_nothing().returning(primary_key)
+    return db.session.execute(stmt).first() is not None

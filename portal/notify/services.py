@@ -12,7 +12,7 @@ from sqlalchemy.orm import joinedload
 
 from portal.auth.models import Delivery, User
 from portal.extensions import db
-from portal.models_base import insert_ignoring_duplicates, utcnow
+from portal.models_base import insert_if_absent, utcnow
 from portal.needs.models import Need
 from portal.notify.models import DigestRun, Follow, OutboxEmail
 from portal.workflow.models import TimelineEvent
@@ -77,10 +77,7 @@ def queue_status_update(need: Need, event: TimelineEvent) -> OutboxEmail | None:
 
 
 def follow(need: Need, user) -> bool:
-    result = db.session.execute(
-        insert_ignoring_duplicates(Follow, user_id=user.id, need_id=need.id, created_at=utcnow())
-    )
-    return result.rowcount == 1
+    return insert_if_absent(Follow, user_id=user.id, need_id=need.id, created_at=utcnow())
 
 
 def unfollow(need: Need, user) -> bool:
@@ -199,10 +196,7 @@ def send_digests(now=None) -> int:
             ]
             if not events:
                 continue
-            claimed = db.session.execute(
-                insert_ignoring_duplicates(DigestRun, user_id=user.id, day=today, created_at=now)
-            )
-            if claimed.rowcount != 1:
+            if not insert_if_absent(DigestRun, user_id=user.id, day=today, created_at=now):
                 continue
             queue_email(
                 user.email,

@@ -15,7 +15,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from portal.auth.models import Role, User
 from portal.extensions import db
-from portal.models_base import insert_ignoring_duplicates, utcnow
+from portal.models_base import insert_if_absent, utcnow
 from portal.needs.models import SUPPORTABLE_STATUSES, Need
 from portal.voting.models import PriorityRound, RoundBallot, RoundItem, RoundVote, Support
 
@@ -35,10 +35,7 @@ def support_need(need: Need, user: User) -> bool:
     """Add the member's support; False when they already support it."""
     if not need.is_listed or need.status not in SUPPORTABLE_STATUSES:
         raise VotingError(_("This need can no longer be supported."))
-    result = db.session.execute(
-        insert_ignoring_duplicates(Support, user_id=user.id, need_id=need.id, created_at=utcnow())
-    )
-    if result.rowcount != 1:
+    if not insert_if_absent(Support, user_id=user.id, need_id=need.id, created_at=utcnow()):
         return False
     db.session.execute(
         sa.update(Need).where(Need.id == need.id).values(support_count=Need.support_count + 1)
@@ -47,10 +44,12 @@ def support_need(need: Need, user: User) -> bool:
 
 
 def withdraw_support(need: Need, user: User) -> bool:
-    result = db.session.execute(
-        sa.delete(Support).where(Support.need_id == need.id, Support.user_id == user.id)
-    )
-    if result.rowcount != 1:
+    removed = db.session.execute(
+        sa.delete(Support)
+        .where(Support.need_id == need.id, Support.user_id == user.id)
+        .returning(Support.id)
+    ).first()
+    if removed is None:
         return False
     db.session.execute(
         sa.update(Need).where(Need.id == need.id).values(support_count=Need.support_count - 1)
@@ -194,10 +193,8 @@ def cast_vote(round_: PriorityRound, item: RoundItem, user: User) -> None:
     the votes are used up or the need already has this member's vote; the
     caller rolls back then, so nothing is half-counted."""
     _check_can_vote(round_, user)
-    db.session.execute(
-        insert_ignoring_duplicates(
-            RoundBallot, round_id=round_.id, user_id=user.id, votes_used=0, created_at=utcnow()
-        )
+    insert_if_absent(
+        RoundBallot, round_id=round_.id, user_id=user.id, votes_used=0, created_at=utcnow()
     )
     used = db.session.scalar(
         sa.update(RoundBallot)
@@ -213,12 +210,10 @@ def cast_vote(round_: PriorityRound, item: RoundItem, user: User) -> None:
         raise VotingError(
             _("You have used all your %(n)d votes in this round.", n=round_.votes_per_member)
         )
-    added = db.session.execute(
-        insert_ignoring_duplicates(
-            RoundVote, round_id=round_.id, item_id=item.id, user_id=user.id, created_at=utcnow()
-        )
+    added = insert_if_absent(
+        RoundVote, round_id=round_.id, item_id=item.id, user_id=user.id, created_at=utcnow()
     )
-    if added.rowcount != 1:
+    if not added:
         raise VotingError(_("You have already voted for this need."))
     db.session.execute(
         sa.update(RoundItem)
@@ -237,9 +232,11 @@ def retract_vote(round_: PriorityRound, item: RoundItem, user: User) -> bool:
     if not round_.is_open():
         raise VotingError(_("This round is not open for voting."))
     removed = db.session.execute(
-        sa.delete(RoundVote).where(RoundVote.item_id == item.id, RoundVote.user_id == user.id)
-    )
-    if removed.rowcount != 1:
+        sa.delete(RoundVote)
+        .where(RoundVote.item_id == item.id, RoundVote.user_id == user.id)
+        .returning(RoundVote.id)
+    ).first()
+    if removed is None:
         return False
     used = db.session.scalar(
         sa.update(RoundBallot)
