@@ -1,13 +1,29 @@
 """Imports every model so that metadata (and Alembic) sees the whole schema."""
 
+from portal.audit.models import AuditEntry
 from portal.auth.models import User
+from portal.feedback.models import Feedback
 from portal.needs.models import Category, Need, NeedContact
 from portal.notify.models import DigestRun, Follow, OutboxEmail
-from portal.partners.models import Organisation
+from portal.partners.models import (
+    Assignment,
+    AssignmentRequest,
+    Organisation,
+    OrganisationResource,
+    Setting,
+)
 from portal.voting.models import PriorityRound, RoundBallot, RoundItem, RoundVote, Support
+from portal.workdays.models import CalendarDay
 from portal.workflow.models import TimelineEvent
 
 __all__ = [
+    "Assignment",
+    "AssignmentRequest",
+    "AuditEntry",
+    "CalendarDay",
+    "Feedback",
+    "OrganisationResource",
+    "Setting",
     "Category",
     "DigestRun",
     "Follow",

@@ -157,6 +157,10 @@ class Need(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: When the current answer was given; `close-stale` closes 14 days later.
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: How many times the need was resolved (feedback is given once per answer).
+    resolution_count: Mapped[int] = mapped_column(default=0)
 
     category: Mapped[Category] = relationship()
     submitter: Mapped[User | None] = relationship()
@@ -175,6 +179,7 @@ class Need(db.Model):
         sa.Index("ix_needs_listed_support", "is_listed", "support_count", "id"),
         # Staff queues filter by state.
         sa.Index("ix_needs_status_created", "status", "created_at"),
+        sa.Index("ix_needs_status_resolved", "status", "resolved_at"),
         sa.CheckConstraint("support_count >= 0", name="support_count_not_negative"),
     )
 

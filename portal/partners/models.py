@@ -6,7 +6,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
 from portal.models_base import UTCDateTime, enum_column, utcnow
@@ -67,6 +67,13 @@ class Organisation(db.Model):
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
+    resources: Mapped[list[OrganisationResource]] = relationship(
+        order_by="OrganisationResource.id", cascade="all, delete-orphan"
+    )
+    categories: Mapped[list[Category]] = relationship(  # noqa: F821 — needs.models
+        "Category", secondary="organisation_categories", order_by="Category.position"
+    )
+
     @property
     def name(self) -> str:
         return pick_language(self.name_zh, self.name_en)
@@ -74,3 +81,141 @@ class Organisation(db.Model):
     @property
     def description(self) -> str:
         return pick_language(self.description_zh, self.description_en)
+
+
+organisation_categories = sa.Table(
+    "organisation_categories",
+    db.metadata,
+    sa.Column("organisation_id", sa.ForeignKey("organisations.id"), primary_key=True),
+    sa.Column("category_id", sa.ForeignKey("categories.id"), primary_key=True),
+)
+
+
+class ResourceKind(enum.StrEnum):
+    EXPERTS = "experts"
+    VENUES = "venues"
+    EQUIPMENT = "equipment"
+    FUNDS = "funds"
+    TRAINING = "training"
+    VOLUNTEERS = "volunteers"
+
+    @property
+    def label(self) -> str:
+        return str(RESOURCE_LABELS[self])
+
+
+RESOURCE_LABELS = {
+    ResourceKind.EXPERTS: _l("Experts"),
+    ResourceKind.VENUES: _l("Venues"),
+    ResourceKind.EQUIPMENT: _l("Equipment"),
+    ResourceKind.FUNDS: _l("Funds"),
+    ResourceKind.TRAINING: _l("Training"),
+    ResourceKind.VOLUNTEERS: _l("Volunteers"),
+}
+
+
+class OrganisationResource(db.Model):
+    """Something a partner offers to the shared pool (the resource map)."""
+
+    __tablename__ = "organisation_resources"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id"), index=True)
+    kind: Mapped[ResourceKind] = mapped_column(enum_column(ResourceKind))
+    description: Mapped[str] = mapped_column(sa.String(300))
+
+
+class AssignmentState(enum.StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    COMPLETED = "completed"
+    TRANSFERRED = "transferred"  # handed on to another partner who accepted
+    CANCELLED = "cancelled"  # the need was withdrawn or closed meanwhile
+
+
+OPEN_ASSIGNMENT_STATES = frozenset({AssignmentState.PENDING, AssignmentState.ACCEPTED})
+
+
+class Assignment(db.Model):
+    """A need routed to a partner: by whom, when, and the two deadlines (first
+    response and resolution, in working days from the category's SLA)."""
+
+    __tablename__ = "assignments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    need_id: Mapped[int] = mapped_column(sa.ForeignKey("needs.id"))
+    organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id"))
+    assigned_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    note: Mapped[str] = mapped_column(sa.Text, default="")
+    state: Mapped[AssignmentState] = mapped_column(
+        enum_column(AssignmentState), default=AssignmentState.PENDING
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    response_due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decline_reason: Mapped[str] = mapped_column(sa.Text, default="")
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    organisation: Mapped[Organisation] = relationship()
+
+    __table_args__ = (
+        sa.Index("ix_assignments_org_state_due", "organisation_id", "state", "due_at"),
+        sa.Index("ix_assignments_state_due", "state", "due_at"),
+        sa.Index("ix_assignments_need", "need_id", "id"),
+    )
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_ASSIGNMENT_STATES
+
+    def is_overdue(self, now: datetime | None = None) -> bool:
+        return self.is_open and (now or utcnow()) > self.due_at
+
+
+class RequestKind(enum.StrEnum):
+    EXTENSION = "extension"
+    TRANSFER = "transfer"
+
+
+class RequestState(enum.StrEnum):
+    PENDING = "pending"
+    GRANTED = "granted"
+    REFUSED = "refused"
+
+
+class AssignmentRequest(db.Model):
+    """A partner asks an admin: more time (extension) or another partner (transfer)."""
+
+    __tablename__ = "assignment_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(sa.ForeignKey("assignments.id"), index=True)
+    kind: Mapped[RequestKind] = mapped_column(enum_column(RequestKind))
+    state: Mapped[RequestState] = mapped_column(
+        enum_column(RequestState), default=RequestState.PENDING
+    )
+    reason: Mapped[str] = mapped_column(sa.Text)
+    requested_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    to_organisation_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organisations.id"))
+    requested_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    assignment: Mapped[Assignment] = relationship()
+    to_organisation: Mapped[Organisation | None] = relationship()
+
+    __table_args__ = (sa.Index("ix_assignment_requests_state", "state", "created_at"),)
+
+
+class Setting(db.Model):
+    """A portal-wide setting changed by admins (e.g. route on publish)."""
+
+    __tablename__ = "settings"
+
+    key: Mapped[str] = mapped_column(sa.String(50), primary_key=True)
+    value: Mapped[str] = mapped_column(sa.String(200), default="")

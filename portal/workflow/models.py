@@ -9,6 +9,7 @@ from portal.auth.models import User
 from portal.extensions import db
 from portal.models_base import UTCDateTime, enum_column, utcnow
 from portal.needs.models import Need, NeedStatus
+from portal.partners.models import Organisation
 
 
 class TimelineEvent(db.Model):
@@ -24,14 +25,18 @@ class TimelineEvent(db.Model):
     to_status: Mapped[NeedStatus] = mapped_column(enum_column(NeedStatus))
     actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     actor_role: Mapped[str] = mapped_column(sa.String(20))
+    #: The partner the step concerns: routed to, or acting.
+    organisation_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organisations.id"))
     text: Mapped[str] = mapped_column(sa.Text, default="")
     internal: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     need: Mapped[Need] = relationship()
     actor: Mapped[User | None] = relationship()
+    organisation: Mapped[Organisation | None] = relationship()
 
     __table_args__ = (
         sa.Index("ix_timeline_events_need_id_id", "need_id", "id"),
         sa.Index("ix_timeline_events_move_created", "move", "created_at"),
+        sa.Index("ix_timeline_events_org_move", "organisation_id", "move", "created_at"),
     )

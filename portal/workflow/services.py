@@ -10,6 +10,7 @@ from __future__ import annotations
 import enum
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -26,7 +27,12 @@ from portal.needs.models import (
     Outcome,
     Visibility,
 )
-from portal.partners.models import Organisation
+from portal.partners.models import (
+    OPEN_ASSIGNMENT_STATES,
+    Assignment,
+    AssignmentState,
+    Organisation,
+)
 from portal.workflow.models import TimelineEvent
 
 S = NeedStatus
@@ -148,8 +154,16 @@ MOVES: dict[str, Move] = {
             needs_text=True,
         ),
         _move(
+            "decline_transfer",
+            {S.ROUTED},
+            S.ROUTED,
+            {R.PARTNER},
+            _l("Transfer declined by the proposed partner"),
+            needs_text=True,
+        ),
+        _move(
             "close_unresolved",
-            {S.OPEN, S.ROUTED, S.ACCEPTED, S.IN_PROGRESS},
+            {S.OPEN, S.ROUTED, S.ACCEPTED, S.IN_PROGRESS, S.RESOLVED},
             S.CLOSED,
             {R.ADMIN},
             _l("Closed without resolution"),
@@ -200,11 +214,37 @@ def _actor_may_act(need: Need, actor: Actor) -> bool:
             actor.user is not None
             and actor.user.role == Role.PARTNER
             and actor.user.organisation_id is not None
-            and actor.user.organisation_id == need.assigned_organisation_id
+            and open_assignment(need, actor.user.organisation_id) is not None
         )
     if actor.role == ActorRole.ADMIN:
         return actor.user is not None and actor.user.role == Role.ADMIN
     return True
+
+
+def open_assignment(need: Need, organisation_id: int | None) -> Assignment | None:
+    """The partner's pending or accepted assignment for this need, if any."""
+    if need.id is None or organisation_id is None:
+        return None
+    return db.session.scalar(
+        sa.select(Assignment)
+        .where(
+            Assignment.need_id == need.id,
+            Assignment.organisation_id == organisation_id,
+            Assignment.state.in_(OPEN_ASSIGNMENT_STATES),
+        )
+        .order_by(Assignment.id.desc())
+        .limit(1)
+    )
+
+
+def _open_assignments(need: Need) -> list[Assignment]:
+    return list(
+        db.session.scalars(
+            sa.select(Assignment).where(
+                Assignment.need_id == need.id, Assignment.state.in_(OPEN_ASSIGNMENT_STATES)
+            )
+        )
+    )
 
 
 def transition(
@@ -216,6 +256,7 @@ def transition(
     internal: bool = False,
     duplicate_of: Need | None = None,
     organisation: Organisation | None = None,
+    due_at: datetime | None = None,
 ) -> TimelineEvent:
     """Make one move of the response loop, or raise WorkflowError."""
     move = MOVES.get(move_name)
@@ -243,13 +284,19 @@ def transition(
     if "organisation" in move.extra:
         if organisation is None or not organisation.is_active:
             raise WorkflowError(_("Choose an active partner organisation."))
-        if move_name == "transfer" and organisation.id == need.assigned_organisation_id:
+        if move_name == "transfer" and open_assignment(need, organisation.id) is not None:
             raise WorkflowError(_("The need is already with this partner."))
-        need.assigned_organisation_id = organisation.id
-    if move_name == "decline":
-        need.assigned_organisation_id = None
+    if move_name == "decline" and actor.user.organisation_id != need.assigned_organisation_id:
+        raise WorkflowError(_("Decline the proposed transfer instead."))
+    if move_name == "decline_transfer" and (
+        actor.user.organisation_id == need.assigned_organisation_id
+    ):
+        raise WorkflowError(_("This need was routed to you, not proposed as a transfer."))
 
     now = utcnow()
+    event_organisation_id = _apply_to_assignments(
+        need, move_name, actor, now, text=text, organisation=organisation, due_at=due_at
+    )
     token = _in_transition.set(True)
     try:
         need.status = move.target
@@ -262,6 +309,11 @@ def transition(
         need.outcome = None
     if move_name == "publish":
         need.published_at = now
+    if move_name == "resolve":
+        need.resolved_at = now
+        need.resolution_count = (need.resolution_count or 0) + 1
+    elif move_name == "reopen":
+        need.resolved_at = None
     need.is_listed = need.status in PUBLIC_STATUSES and need.visibility == Visibility.PUBLIC
 
     event = TimelineEvent(
@@ -271,12 +323,186 @@ def transition(
         to_status=move.target,
         actor=actor.user,
         actor_role=actor.role.value,
+        organisation_id=event_organisation_id,
         text=text,
         internal=internal,
         created_at=now,
     )
     db.session.add(event)
+    if actor.role in (ActorRole.ADMIN, ActorRole.PARTNER):
+        from portal.audit.services import record
+
+        record(
+            actor.user,
+            f"need.{move_name}",
+            need,
+            before={"status": current.value if current else None},
+            after={"status": move.target.value, "organisation_id": event_organisation_id},
+        )
     if not internal and move_name != "submit":
+        from portal.notify.services import notify_followers, queue_status_update
+
+        queue_status_update(need, event)
+        notify_followers(need, event)
+    return event
+
+
+def _apply_to_assignments(
+    need: Need,
+    move_name: str,
+    actor: Actor,
+    now: datetime,
+    *,
+    text: str,
+    organisation: Organisation | None,
+    due_at: datetime | None,
+) -> int | None:
+    """Keep the assignments in step with the move; returns the organisation the
+    timeline event concerns."""
+    from portal.workdays.services import add_working_days
+
+    acting_org = actor.user.organisation_id if actor.role == ActorRole.PARTNER else None
+    if move_name in ("route", "transfer"):
+        category = need.category
+        db.session.add(
+            Assignment(
+                need_id=need.id,
+                organisation_id=organisation.id,
+                assigned_by_id=actor.user.id if actor.user else None,
+                note=text,
+                created_at=now,
+                response_due_at=add_working_days(now, category.response_sla_days),
+                due_at=due_at or add_working_days(now, category.resolution_sla_days),
+            )
+        )
+        if move_name == "route":
+            need.assigned_organisation_id = organisation.id
+        return organisation.id
+    if move_name == "accept":
+        mine = open_assignment(need, acting_org)
+        mine.state = AssignmentState.ACCEPTED
+        mine.responded_at = now
+        if acting_org != need.assigned_organisation_id:
+            # A transfer: the first receiver was answerable until now.
+            for other in _open_assignments(need):
+                if other.id != mine.id:
+                    other.state = AssignmentState.TRANSFERRED
+            need.assigned_organisation_id = acting_org
+        return acting_org
+    if move_name in ("decline", "decline_transfer"):
+        mine = open_assignment(need, acting_org)
+        mine.state = AssignmentState.DECLINED
+        mine.responded_at = now
+        mine.decline_reason = text
+        if move_name == "decline":
+            for other in _open_assignments(need):
+                other.state = AssignmentState.CANCELLED
+            need.assigned_organisation_id = None
+        return acting_org
+    if move_name == "resolve":
+        mine = open_assignment(need, acting_org)
+        mine.state = AssignmentState.COMPLETED
+        mine.resolved_at = now
+        return acting_org
+    if move_name == "reopen":
+        last = db.session.scalar(
+            sa.select(Assignment)
+            .where(
+                Assignment.need_id == need.id,
+                Assignment.organisation_id == need.assigned_organisation_id,
+                Assignment.state == AssignmentState.COMPLETED,
+            )
+            .order_by(Assignment.id.desc())
+            .limit(1)
+        )
+        if last is not None:
+            last.state = AssignmentState.ACCEPTED
+            last.resolved_at = None
+        return need.assigned_organisation_id
+    if move_name in ("close_unresolved", "withdraw", "mark_duplicate"):
+        for other in _open_assignments(need):
+            other.state = AssignmentState.CANCELLED
+        return need.assigned_organisation_id
+    if move_name == "start":
+        return acting_org
+    return None
+
+
+#: Steps on the timeline that do not change the status.
+EVENT_LABELS = {
+    "update": _l("Progress update"),
+    "note": _l("Internal note"),
+    "extension_requested": _l("More time requested"),
+    "extension_granted": _l("More time granted"),
+    "extension_refused": _l("More time refused"),
+    "transfer_requested": _l("Transfer to another partner requested"),
+    "transfer_refused": _l("Transfer refused"),
+    "feedback": _l("Feedback"),
+    "title_corrected": _l("Title corrected"),
+    "category_changed": _l("Category changed"),
+    "reminder": _l("Reminder sent to the partner"),
+    "escalated": _l("Escalated to the administrators"),
+}
+MOVE_LABELS.update(EVENT_LABELS)
+
+#: Who may record which kind of step.
+EVENT_ROLES = {
+    "update": {R.PARTNER, R.ADMIN},
+    "note": {R.PARTNER, R.ADMIN},
+    "extension_requested": {R.PARTNER},
+    "extension_granted": {R.ADMIN},
+    "extension_refused": {R.ADMIN},
+    "transfer_requested": {R.PARTNER},
+    "transfer_refused": {R.ADMIN},
+    "feedback": {R.SUBMITTER, R.PUBLIC},
+    "title_corrected": {R.ADMIN},
+    "category_changed": {R.ADMIN},
+    "reminder": {R.SYSTEM},
+    "escalated": {R.SYSTEM},
+}
+INTERNAL_EVENTS = frozenset({"note", "reminder", "escalated"})
+
+
+def record_event(
+    need: Need,
+    kind: str,
+    actor: Actor,
+    *,
+    text: str = "",
+    organisation_id: int | None = None,
+    notify: bool = True,
+) -> TimelineEvent:
+    """A step on the timeline that does not move the status (an update, a
+    note, a request and its answer, feedback, a correction)."""
+    roles = EVENT_ROLES.get(kind)
+    if roles is None:
+        raise WorkflowError(_("Unknown action."))
+    if actor.role not in roles or not _actor_may_act(need, actor):
+        raise WorkflowError(_("You are not allowed to do that."))
+    text = (text or "").strip()
+    if kind in ("update", "note") and not text:
+        raise WorkflowError(_("Please write something."))
+    internal = kind in INTERNAL_EVENTS
+    if organisation_id is None and actor.role == ActorRole.PARTNER:
+        organisation_id = actor.user.organisation_id
+    event = TimelineEvent(
+        need=need,
+        move=kind,
+        from_status=need.status,
+        to_status=need.status,
+        actor=actor.user,
+        actor_role=actor.role.value,
+        organisation_id=organisation_id,
+        text=text,
+        internal=internal,
+        created_at=utcnow(),
+    )
+    db.session.add(event)
+    if actor.role in (ActorRole.ADMIN, ActorRole.PARTNER):
+        from portal.audit.services import record
+
+        record(actor.user, f"need.{kind}", need, after={"text": text[:200]})
+    if notify and not internal and kind in ("update", "extension_granted", "extension_refused"):
         from portal.notify.services import notify_followers, queue_status_update
 
         queue_status_update(need, event)

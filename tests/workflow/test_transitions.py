@@ -36,6 +36,8 @@ EXPECTED = {
     ("close_unresolved", S.ROUTED): S.CLOSED,
     ("close_unresolved", S.ACCEPTED): S.CLOSED,
     ("close_unresolved", S.IN_PROGRESS): S.CLOSED,
+    ("close_unresolved", S.RESOLVED): S.CLOSED,
+    ("decline_transfer", S.ROUTED): S.ROUTED,
     **{
         ("withdraw", s): S.WITHDRAWN
         for s in (S.SUBMITTED, S.OPEN, S.ROUTED, S.ACCEPTED, S.IN_PROGRESS)
@@ -48,6 +50,7 @@ WHO = {
     "route": ActorRole.ADMIN,
     "transfer": ActorRole.ADMIN,
     "close_unresolved": ActorRole.ADMIN,
+    "decline_transfer": ActorRole.PARTNER,
     "accept": ActorRole.PARTNER,
     "decline": ActorRole.PARTNER,
     "start": ActorRole.PARTNER,
@@ -65,7 +68,13 @@ def test_the_table_is_the_one_in_the_design():
     assert MOVES["submit"].sources == {None}
 
 
-def _actor(role: ActorRole, need):
+def _actor(role: ActorRole, need, move: str = ""):
+    if move == "decline_transfer" and role == ActorRole.PARTNER and need.status == S.ROUTED:
+        # Only a partner proposed by a transfer may decline it.
+        candidate = make_organisation()
+        transition(need, "transfer", Actor.staff(make_user(Role.ADMIN)), text="Better placed.",
+                   organisation=candidate)
+        return Actor.staff(make_user(Role.PARTNER, candidate))
     if role == ActorRole.ADMIN:
         return Actor.staff(make_user(Role.ADMIN))
     if role == ActorRole.PARTNER:
@@ -91,14 +100,16 @@ def test_every_allowed_move_changes_status_and_writes_one_event(app, move, sourc
     need, _ = make_need(source)
     before = db.session.scalar(sa.select(sa.func.count()).where(TimelineEvent.need_id == need.id))
 
-    event = transition(need, move, _actor(WHO[move], need), text="A reason.", **_kwargs(move, need))
+    event = transition(
+        need, move, _actor(WHO[move], need, move), text="A reason.", **_kwargs(move, need)
+    )
     db.session.flush()
 
     assert need.status == EXPECTED[(move, source)]
     assert event.from_status == source and event.to_status == need.status
     assert event.move == move and event.actor_role == WHO[move].value
     after = db.session.scalar(sa.select(sa.func.count()).where(TimelineEvent.need_id == need.id))
-    assert after == before + 1
+    assert after == before + (2 if move == "decline_transfer" else 1)
 
 
 FORBIDDEN_FROM = [
@@ -162,12 +173,15 @@ def test_a_member_may_withdraw_their_own_need(app):
     assert need.status == S.WITHDRAWN and not need.is_listed
 
 
-@pytest.mark.parametrize("move", ["reject", "decline", "resolve", "reopen", "transfer"])
+@pytest.mark.parametrize(
+    "move", ["reject", "decline", "resolve", "reopen", "transfer", "decline_transfer"]
+)
 def test_moves_that_need_a_reason_refuse_an_empty_one(app, move):
     source = next(s for (m, s) in EXPECTED if m == move)
     need, _ = make_need(source)
+    actor = _actor(WHO[move], need, move)
     with pytest.raises(WorkflowError):
-        transition(need, move, _actor(WHO[move], need), text="   ", **_kwargs(move, need))
+        transition(need, move, actor, text="   ", **_kwargs(move, need))
 
 
 def test_publishing_lists_the_need_and_stamps_the_time(app):

@@ -1,0 +1,1 @@
+"""The audit log of every admin and partner action: append-only."""

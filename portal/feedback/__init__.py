@@ -1,0 +1,1 @@
+"""Feedback on answers: resolved or not, how satisfied, from the people who asked."""

@@ -1,0 +1,1 @@
+"""Working days: the holiday calendar with make-up working days, and due dates."""

@@ -1,0 +1,68 @@
+"""Due dates count working days: Monday to Friday, minus holidays, plus the
+make-up working days of the calendar."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from flask import current_app
+
+from portal.extensions import db
+from portal.workdays.models import CalendarDay, DayKind
+
+#: Far enough to cover any SLA plus long holidays such as Spring Festival.
+_LOOKAHEAD_DAYS = 400
+
+
+def local_zone() -> ZoneInfo:
+    return ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+
+
+def _overrides(start: date, end: date) -> dict[date, DayKind]:
+    rows = db.session.execute(
+        sa.select(CalendarDay.day, CalendarDay.kind).where(
+            CalendarDay.day >= start, CalendarDay.day <= end
+        )
+    )
+    return {day: kind for day, kind in rows}
+
+
+def is_working_day(day: date, overrides: dict[date, DayKind] | None = None) -> bool:
+    if overrides is None:
+        overrides = _overrides(day, day)
+    kind = overrides.get(day)
+    if kind == DayKind.HOLIDAY:
+        return False
+    if kind == DayKind.WORKDAY:
+        return True
+    return day.weekday() < 5
+
+
+def add_working_days(start: datetime, days: int) -> datetime:
+    """The end (23:59:59 local time) of the `days`-th working day after `start`."""
+    local_start = start.astimezone(local_zone()).date()
+    overrides = _overrides(local_start, local_start + timedelta(days=_LOOKAHEAD_DAYS))
+    day = local_start
+    counted = 0
+    while counted < days:
+        day += timedelta(days=1)
+        if is_working_day(day, overrides):
+            counted += 1
+    end = datetime.combine(day, time(23, 59, 59), tzinfo=local_zone())
+    return end.astimezone(UTC)
+
+
+def working_days_between(start: datetime, end: datetime) -> int:
+    """Working days from the day after `start` up to and including `end`'s day."""
+    first = start.astimezone(local_zone()).date()
+    last = end.astimezone(local_zone()).date()
+    if last <= first:
+        return 0
+    overrides = _overrides(first, last)
+    return sum(
+        1
+        for offset in range(1, (last - first).days + 1)
+        if is_working_day(first + timedelta(days=offset), overrides)
+    )
