@@ -105,12 +105,27 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from portal.admin.views import bp as admin_bp
     from portal.auth.views import bp as auth_bp
     from portal.core.views import bp as core_bp
+    from portal.feedback.views import bp as feedback_bp
     from portal.me.views import bp as me_bp
     from portal.needs.views import bp as needs_bp
     from portal.notify.views import bp as notify_bp
+    from portal.partners.views import bp as partner_bp
+    from portal.triage.views import bp as triage_bp
     from portal.voting.views import bp as voting_bp
 
-    for blueprint in (core_bp, auth_bp, needs_bp, voting_bp, notify_bp, me_bp):
+    for blueprint in (
+        core_bp,
+        auth_bp,
+        needs_bp,
+        voting_bp,
+        notify_bp,
+        me_bp,
+        feedback_bp,
+        triage_bp,
+        admin_bp,
+        partner_bp,
+    ):
         app.register_blueprint(blueprint)

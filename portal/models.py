@@ -1,6 +1,6 @@
 """Imports every model so that metadata (and Alembic) sees the whole schema."""
 
-from portal.audit.models import AuditEntry
+from portal.audit.models import AuditEntry, QualityCheck
 from portal.auth.models import User
 from portal.feedback.models import Feedback
 from portal.needs.models import Category, Need, NeedContact
@@ -32,6 +32,7 @@ __all__ = [
     "Organisation",
     "OutboxEmail",
     "PriorityRound",
+    "QualityCheck",
     "RoundBallot",
     "RoundItem",
     "RoundVote",

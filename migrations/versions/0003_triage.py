@@ -146,6 +146,26 @@ def upgrade():
         batch_op.create_index('ix_timeline_events_org_move', ['organisation_id', 'move', 'created_at'], unique=False)
         batch_op.create_foreign_key(batch_op.f('fk_timeline_events_organisation_id_organisations'), 'organisations', ['organisation_id'], ['id'])
 
+    op.create_table(
+        "quality_checks",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("need_id", sa.Integer(), nullable=False),
+        sa.Column("sample", sa.String(length=40), nullable=False),
+        sa.Column("drawn_by_id", sa.Integer(), nullable=False),
+        sa.Column("drawn_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("outcome", sa.String(length=20), nullable=False),
+        sa.Column("notes", sa.Text(), nullable=False),
+        sa.Column("checked_by_id", sa.Integer(), nullable=True),
+        sa.Column("checked_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(["checked_by_id"], ["users.id"], name=op.f("fk_quality_checks_checked_by_id_users")),
+        sa.ForeignKeyConstraint(["drawn_by_id"], ["users.id"], name=op.f("fk_quality_checks_drawn_by_id_users")),
+        sa.ForeignKeyConstraint(["need_id"], ["needs.id"], name=op.f("fk_quality_checks_need_id_needs")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_quality_checks")),
+    )
+    with op.batch_alter_table("quality_checks", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_quality_checks_need_id"), ["need_id"], unique=False)
+        batch_op.create_index("ix_quality_checks_sample", ["sample", "id"], unique=False)
+
     # Needs already with a partner get the assignment they would have had.
     op.execute(
         """
@@ -183,6 +203,7 @@ def downgrade():
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP TRIGGER IF EXISTS audit_entries_append_only ON audit_entries")
         op.execute("DROP FUNCTION IF EXISTS audit_entries_append_only()")
+    op.drop_table("quality_checks")
 
     with op.batch_alter_table('timeline_events', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('fk_timeline_events_organisation_id_organisations'), type_='foreignkey')

@@ -41,3 +41,22 @@ class AuditEntry(db.Model):
 @sa.event.listens_for(AuditEntry, "before_delete")
 def _append_only(mapper, connection, target):
     raise RuntimeError("audit entries are append-only")
+
+
+class QualityCheck(db.Model):
+    """A spot check of a resolved need drawn at random by an admin, against
+    gaming the numbers: was it really resolved?"""
+
+    __tablename__ = "quality_checks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    need_id: Mapped[int] = mapped_column(sa.ForeignKey("needs.id"), index=True)
+    sample: Mapped[str] = mapped_column(sa.String(40))  # groups the needs drawn together
+    drawn_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    drawn_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    outcome: Mapped[str] = mapped_column(sa.String(20), default="")  # confirmed / not_confirmed
+    notes: Mapped[str] = mapped_column(sa.Text, default="")
+    checked_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (sa.Index("ix_quality_checks_sample", "sample", "id"),)

@@ -15,7 +15,17 @@ bp = Blueprint("core", __name__)
 def template_context() -> dict:
     from portal.i18n import current_locale_code
 
-    return {"current_locale": current_locale_code()}
+    return {"current_locale": current_locale_code(), "url_endpoints": _endpoints()}
+
+
+def _endpoints() -> frozenset[str]:
+    from flask import current_app
+
+    cached = current_app.extensions.get("portal_endpoints")
+    if cached is None:
+        cached = frozenset(rule.endpoint for rule in current_app.url_map.iter_rules())
+        current_app.extensions["portal_endpoints"] = cached
+    return cached
 
 
 @bp.app_template_global()

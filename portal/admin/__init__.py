@@ -1,0 +1,1 @@
+"""Admin management: partners, categories, users, calendar, settings, audit log, quality checks."""

@@ -1,0 +1,42 @@
+"""Portal-wide settings that admins change at run time (stored in the database)."""
+
+from __future__ import annotations
+
+from portal.extensions import db
+from portal.partners.models import Setting
+
+#: When on, publishing a need routes it at once to its category's default partner.
+ROUTE_ON_PUBLISH = "route_on_publish"
+#: Working days after a missed due date before a need is escalated to admins.
+ESCALATE_AFTER_DAYS = "escalate_after_days"
+
+DEFAULTS = {ROUTE_ON_PUBLISH: "0", ESCALATE_AFTER_DAYS: "3"}
+
+
+def get_setting(key: str) -> str:
+    row = db.session.get(Setting, key)
+    return row.value if row is not None else DEFAULTS.get(key, "")
+
+
+def get_flag(key: str) -> bool:
+    return get_setting(key) == "1"
+
+
+def get_int(key: str) -> int:
+    try:
+        return int(get_setting(key))
+    except ValueError:
+        return int(DEFAULTS[key])
+
+
+def set_setting(key: str, value: str, actor) -> None:
+    from portal.audit.services import record
+
+    row = db.session.get(Setting, key)
+    before = row.value if row is not None else DEFAULTS.get(key, "")
+    if row is None:
+        row = Setting(key=key, value=value)
+        db.session.add(row)
+    else:
+        row.value = value
+    record(actor, "setting.change", row, before={key: before}, after={key: value})
