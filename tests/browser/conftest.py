@@ -11,9 +11,13 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
+from email import message_from_bytes, policy
+from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
@@ -183,3 +187,142 @@ def page(request, browser, variant, live_server):
 @pytest.fixture
 def shot(page, variant) -> Screenshots:
     return Screenshots(page, SCREENSHOTS / variant)
+
+
+# --- the member's journey: a mail server, an account, a round ---------------------
+
+
+class MailCatcher:
+    """An aiosmtpd handler that keeps every message it accepts."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+        return "250 Message accepted for delivery"
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def mailbox(live_server) -> Iterator[MailCatcher]:
+    """An SMTP server on the loopback interface that the live app delivers to; the
+    links in its mails point at the live server."""
+    from aiosmtpd.controller import Controller
+
+    catcher = MailCatcher()
+    controller = Controller(catcher, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    config = live_server.app.config
+    saved = {k: config[k] for k in ("MAIL_SERVER", "MAIL_PORT", "MAIL_TIMEOUT", "PUBLIC_BASE_URL")}
+    config.update(
+        MAIL_SERVER="127.0.0.1",
+        MAIL_PORT=controller.port,
+        MAIL_TIMEOUT=5.0,
+        PUBLIC_BASE_URL=live_server.url,
+    )
+    try:
+        yield catcher
+    finally:
+        config.update(saved)
+        controller.stop()
+
+
+@dataclass
+class MemberData:
+    need_ref: str  # a published need, already supported by `start_count` others
+    need_title: str
+    start_count: int
+    round_id: int  # open now, 3 needs on the shortlist, 2 votes per member
+    round_title: str
+    round_need_titles: list[str]
+    member_email: str  # a verified member with a password
+    member_password: str
+    member_name: str
+
+
+@pytest.fixture
+def member_data(live_server) -> Iterator[MemberData]:
+    """Published needs, an open priority round and a verified member, emptied afterwards."""
+    from portal.auth.models import Role, User
+    from portal.models_base import utcnow
+    from portal.voting.models import Support
+    from portal.voting.services import create_round
+    from tests.factories import make_category, make_need, make_user
+
+    app = live_server.app
+    password = "Lantern orchard galaxy 47"
+    with app.app_context():
+        try:
+            category = make_category(
+                name_zh="道路交通", name_en="Roads and traffic", code="member0"
+            )
+            need, _ = make_need(
+                NeedStatus.OPEN, category=category, title="小区路灯不亮 Broken street lights"
+            )
+            shortlist = [
+                make_need(NeedStatus.OPEN, category=category, title=title)[0]
+                for title in (
+                    "公交站没有雨棚 Bus stop without a shelter",
+                    "人行道被占用 Pavement blocked by parked cars",
+                    "公园垃圾桶太少 Too few bins in the park",
+                )
+            ]
+            now = utcnow()
+            # Two earlier supporters, written directly so the seed does not
+            # depend on the code under test.
+            for _ in range(2):
+                supporter = make_user(Role.MEMBER)
+                supporter.email_verified_at = now
+                db.session.add(Support(user_id=supporter.id, need_id=need.id, created_at=now))
+            need.support_count = 2
+            member = User(
+                email="wang.fang@example.org",
+                display_name="王芳 Wang Fang",
+                role=Role.MEMBER,
+                email_verified_at=now,
+                locale="zh_CN",
+            )
+            member.set_password(password)
+            db.session.add(member)
+            round_ = create_round(
+                title="春季优先事项 Spring priorities",
+                description="",
+                needs=shortlist,
+                votes_per_member=2,
+                starts_at=now - timedelta(hours=1),
+                ends_at=now + timedelta(days=7),
+                show_live_counts=True,
+                actor=make_user(Role.ADMIN),
+            )
+            db.session.commit()
+            data = MemberData(
+                need_ref=need.ref,
+                need_title=need.title,
+                start_count=2,
+                round_id=round_.id,
+                round_title=round_.title,
+                round_need_titles=[n.title for n in shortlist],
+                member_email=member.email,
+                member_password=password,
+                member_name=member.display_name,
+            )
+        finally:
+            db.session.remove()
+    try:
+        yield data
+    finally:
+        with app.app_context():
+            db.session.remove()
+            _empty_all_tables()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def member_shot(page, variant) -> Screenshots:
+    return Screenshots(page, SCREENSHOTS / f"member-{variant}")
