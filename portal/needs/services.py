@@ -130,7 +130,11 @@ def public_need(ref: str) -> Need | None:
 
 
 def timeline(need: Need, *, include_internal: bool = False) -> list[TimelineEvent]:
-    stmt = sa.select(TimelineEvent).where(TimelineEvent.need_id == need.id)
+    stmt = (
+        sa.select(TimelineEvent)
+        .options(joinedload(TimelineEvent.organisation))
+        .where(TimelineEvent.need_id == need.id)
+    )
     if not include_internal:
         stmt = stmt.where(TimelineEvent.internal.is_(False))
     return list(db.session.scalars(stmt.order_by(TimelineEvent.id)))

@@ -137,9 +137,14 @@ def show(ref: str):
         if need.duplicate_of.is_listed:
             return redirect(url_for("needs.show", ref=need.duplicate_of.ref), code=301)
         abort(404)
+    from portal.feedback.forms import FeedbackForm
+    from portal.feedback.services import can_give_feedback
+    from portal.models_base import utcnow
     from portal.notify.services import is_following
+    from portal.partners.services import current_assignment
     from portal.voting.services import supported_need_ids
 
+    user = current_user if current_user.is_authenticated else None
     return render(
         "needs/show.html",
         need=need,
@@ -149,6 +154,9 @@ def show(ref: str):
         support_form=EmptyForm(),
         following=is_following(need, current_user),
         follow_form=EmptyForm(),
+        feedback_form=FeedbackForm(formdata=None) if can_give_feedback(need, user, False) else None,
+        assignment=current_assignment(need),
+        now=utcnow(),
     )
 
 
@@ -162,6 +170,9 @@ def _tracked_need_or_404(token: str):
 @bp.get("/track/<token>")
 def track(token: str):
     need = _tracked_need_or_404(token)
+    from portal.feedback.forms import FeedbackForm
+    from portal.feedback.services import can_give_feedback
+
     actor = Actor.submitter(token_verified=True)
     response = render(
         "needs/track.html",
@@ -170,6 +181,7 @@ def track(token: str):
         events=services.timeline(need),
         moves=allowed_moves(need, actor),
         form=EmptyForm(),
+        feedback_form=FeedbackForm(formdata=None) if can_give_feedback(need, None, True) else None,
     )
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Robots-Tag"] = "noindex"

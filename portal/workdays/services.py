@@ -40,10 +40,23 @@ def is_working_day(day: date, overrides: dict[date, DayKind] | None = None) -> b
     return day.weekday() < 5
 
 
-def add_working_days(start: datetime, days: int) -> datetime:
+def overrides_between(start: datetime, end: datetime) -> dict[date, DayKind]:
+    """The calendar exceptions for a whole period, to compute many due dates
+    with one query (see `add_working_days(..., overrides=...)`)."""
+    zone = local_zone()
+    return _overrides(
+        start.astimezone(zone).date(),
+        end.astimezone(zone).date() + timedelta(days=_LOOKAHEAD_DAYS),
+    )
+
+
+def add_working_days(
+    start: datetime, days: int, overrides: dict[date, DayKind] | None = None
+) -> datetime:
     """The end (23:59:59 local time) of the `days`-th working day after `start`."""
     local_start = start.astimezone(local_zone()).date()
-    overrides = _overrides(local_start, local_start + timedelta(days=_LOOKAHEAD_DAYS))
+    if overrides is None:
+        overrides = _overrides(local_start, local_start + timedelta(days=_LOOKAHEAD_DAYS))
     day = local_start
     counted = 0
     while counted < days:

@@ -1,0 +1,1 @@
+"""The response-loop numbers, computed from the timeline."""

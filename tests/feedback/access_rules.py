@@ -1,0 +1,1 @@
+ACCESS = {"feedback.by_submitter": "public", "feedback.by_follower": "login"}
