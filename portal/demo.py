@@ -6,7 +6,7 @@ same kind of record a real need gets."""
 from __future__ import annotations
 
 import random
-from datetime import timedelta
+from datetime import date, timedelta
 
 from flask import current_app
 
@@ -15,7 +15,13 @@ from portal.extensions import db
 from portal.models_base import utcnow
 from portal.needs.models import Category, Channel, NeedStatus
 from portal.needs.services import Submission, new_idempotency_key, submit_need
-from portal.partners.models import Organisation, OrganisationKind
+from portal.partners.models import (
+    Organisation,
+    OrganisationKind,
+    OrganisationResource,
+    ResourceKind,
+)
+from portal.workdays.models import CalendarDay, DayKind
 from portal.workflow.models import TimelineEvent
 from portal.workflow.services import Actor, transition
 
@@ -84,6 +90,26 @@ CATEGORIES = [
     ("science", "科普与技能", "Science and skills", "science", 5, 30),
     ("housing", "住房与社区环境", "Housing and neighbourhood", "housing", 2, 10),
     ("care", "养老与助残", "Elderly and disability care", "ngo", 2, 10),
+]
+
+RESOURCES = [
+    ("union", ResourceKind.EXPERTS, "劳动法律师团队 5 人 / five labour lawyers"),
+    ("union", ResourceKind.VENUES, "职工之家活动室 / workers' club rooms"),
+    ("youth", ResourceKind.VOLUNTEERS, "青年志愿者 200 人 / 200 young volunteers"),
+    ("women", ResourceKind.TRAINING, "家庭教育讲师 / family-education trainers"),
+    ("science", ResourceKind.EQUIPMENT, "科普大篷车 / a mobile science lab"),
+    ("ngo", ResourceKind.VOLUNTEERS, "助老志愿者 / volunteers for older people"),
+]
+
+# Example exceptions to the working week; admins enter the official schedule.
+CALENDAR = [
+    (date(2026, 10, 1), DayKind.HOLIDAY, "国庆节 National Day"),
+    (date(2026, 10, 2), DayKind.HOLIDAY, "国庆节 National Day"),
+    (date(2026, 10, 5), DayKind.HOLIDAY, "国庆节 National Day"),
+    (date(2026, 10, 6), DayKind.HOLIDAY, "国庆节 National Day"),
+    (date(2026, 10, 7), DayKind.HOLIDAY, "国庆节 National Day"),
+    (date(2026, 10, 10), DayKind.WORKDAY, "国庆节调休上班 make-up working day"),
+    (date(2027, 1, 1), DayKind.HOLIDAY, "元旦 New Year's Day"),
 ]
 
 # (category, title, body, place, final state)
@@ -382,6 +408,13 @@ def load_demo_data(seed: int = 2026) -> dict[str, int]:
         )
         db.session.add(category)
         categories[code] = category
+
+    for category_code, _zh, _en, org_key, _r, _s in CATEGORIES:
+        orgs[org_key].categories.append(categories[category_code])
+    for org_key, kind, description in RESOURCES:
+        orgs[org_key].resources.append(OrganisationResource(kind=kind, description=description))
+    for day, kind, name in CALENDAR:
+        db.session.add(CalendarDay(day=day, kind=kind, name=name))
 
     users: dict[str, User] = {}
     for email, password, role in DEMO_ACCOUNTS:

@@ -140,3 +140,10 @@ def test_category_scope(loop):
     db.session.commit()
     assert compute(category_id=category.id, **MARCH).routed == 7
     assert compute(category_id=other.id, **MARCH).routed == 0
+
+
+def test_channel_scope(loop):
+    from portal.needs.models import Channel
+
+    assert compute(channel=Channel.WEB, **MARCH).routed == 7
+    assert compute(channel=Channel.PHONE, **MARCH).routed == 0
