@@ -17,6 +17,7 @@ from portal.extensions import db
 from portal.models_base import utcnow
 from portal.needs.models import Need
 from portal.partners.models import (
+    OPEN_ASSIGNMENT_STATES,
     Assignment,
     AssignmentRequest,
     Organisation,
@@ -115,6 +116,9 @@ def decide_request(request: AssignmentRequest, admin: User, grant: bool, note: s
         if grant:
             before = request.assignment.due_at
             request.assignment.due_at = request.requested_due_at
+            # A new deadline earns a new reminder if it is missed as well.
+            request.assignment.reminded_at = None
+            request.assignment.escalated_at = None
             record(
                 admin,
                 "assignment.extend",
@@ -145,7 +149,16 @@ def decide_request(request: AssignmentRequest, admin: User, grant: bool, note: s
 
 
 def current_assignment(need: Need) -> Assignment | None:
-    """The assignment of the partner answerable now."""
-    if need.assigned_organisation_id is None:
-        return None
-    return open_assignment(need, need.assigned_organisation_id)
+    """The assignment of the partner answerable now (one query, always, so
+    pages showing it keep a constant query count)."""
+    return db.session.scalar(
+        sa.select(Assignment)
+        .options(joinedload(Assignment.organisation))
+        .where(
+            Assignment.need_id == need.id,
+            Assignment.organisation_id == need.assigned_organisation_id,
+            Assignment.state.in_(OPEN_ASSIGNMENT_STATES),
+        )
+        .order_by(Assignment.id.desc())
+        .limit(1)
+    )

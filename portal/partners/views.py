@@ -1,5 +1,246 @@
+"""The partner workspace: the inbox and one page per need, with one short form
+per action allowed now. Every page is scoped to the staff member's own
+organisation: another partner's need answers 404, whatever the URL."""
+
 from __future__ import annotations
 
-from flask import Blueprint
+from collections.abc import Callable
+from datetime import timedelta
+
+from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf import FlaskForm
+
+from portal.auth.decorators import role_required
+from portal.auth.models import Role
+from portal.extensions import db
+from portal.forms import EmptyForm
+from portal.htmx import is_fragment_request, render, render_invalid
+from portal.needs.models import Need
+from portal.partners import workspace
+from portal.partners.forms import (
+    DeclineForm,
+    DeclineTransferForm,
+    ExtensionForm,
+    NoteForm,
+    ResolveForm,
+    TransferForm,
+    UpdateForm,
+)
+from portal.partners.models import OPEN_ASSIGNMENT_STATES
+from portal.workflow.services import WorkflowError
 
 bp = Blueprint("partner", __name__, url_prefix="/partner")
+
+partner_required = role_required(Role.PARTNER)
+
+PAGE = "partners/need.html"
+FRAGMENT = "partners/_workspace.html"
+
+#: The form of each action that takes more than one click.
+FORMS: dict[str, type[FlaskForm]] = {
+    "decline": DeclineForm,
+    "decline_transfer": DeclineTransferForm,
+    "update": UpdateForm,
+    "resolve": ResolveForm,
+    "note": NoteForm,
+    "extension": ExtensionForm,
+    "transfer": TransferForm,
+}
+
+
+@bp.get("/inbox")
+@partner_required
+def inbox():
+    filters = workspace.InboxFilters.from_args(request.args)
+    organisation_id = current_user.organisation_id
+    return render(
+        "partners/inbox.html",
+        "partners/_inbox_list.html",
+        page=workspace.inbox_page(organisation_id, filters),
+        counts=workspace.inbox_counts(organisation_id),
+        filters=filters,
+        states=workspace.INBOX_STATES,
+        state_label=workspace.assignment_state_label,
+    )
+
+
+def _need_or_404(ref: str) -> Need:
+    need = workspace.workspace_need(ref, current_user.organisation_id)
+    if need is None:
+        abort(404)
+    return need
+
+
+def _make_form(action: str, *, bound: bool) -> FlaskForm:
+    """One action's form; `bound` reads the posted data, else an empty form."""
+    kwargs: dict = {"prefix": action.replace("_", "-")}
+    if not bound:
+        kwargs["formdata"] = None
+    if action == "extension":
+        kwargs["today"] = workspace.local_today()
+    form = FORMS[action](**kwargs)
+    if action == "transfer":
+        form.set_choices(workspace.transfer_choices(current_user), _("Choose a partner"))
+    return form
+
+
+def _context(
+    need: Need,
+    posted: tuple[str, FlaskForm] | None = None,
+    errors: dict[str, str] | None = None,
+    message: str = "",
+) -> dict:
+    organisation_id = current_user.organisation_id
+    assignment = workspace.latest_assignment(need, organisation_id)
+    actions = workspace.available_actions(need, current_user)
+    forms: dict[str, FlaskForm] = {
+        action: _make_form(action, bound=False) for action in FORMS if action in actions
+    }
+    if posted is not None:
+        forms[posted[0]] = posted[1]
+    forms["button"] = EmptyForm(formdata=None)
+    is_open = assignment is not None and assignment.state in OPEN_ASSIGNMENT_STATES
+    pending = workspace.pending_request_kinds(assignment if is_open else None)
+    errors = errors or {}
+    shown = [a for a in actions if a not in pending]
+    return {
+        "need": need,
+        "assignment": assignment,
+        "due_at": workspace.due_now(assignment) if assignment else None,
+        "overdue": assignment is not None and workspace.is_overdue(assignment),
+        "proposed": is_open and need.assigned_organisation_id != organisation_id,
+        "pending": pending,
+        "contact": workspace.contact_email(need, current_user),
+        "actions": actions,
+        "forms": forms,
+        "errors": errors,
+        # An action that is no longer offered (e.g. a stale page) has no form
+        # to show its error next to.
+        "panel_errors": [message for action, message in errors.items() if action not in shown],
+        "message": message,
+        "events": workspace.partner_timeline(need, organisation_id),
+        "state_label": workspace.assignment_state_label,
+        "tomorrow": workspace.local_today() + timedelta(days=1),
+    }
+
+
+@bp.get("/needs/<ref>")
+@partner_required
+def need(ref: str):
+    return render(PAGE, FRAGMENT, **_context(_need_or_404(ref)))
+
+
+def _act(ref: str, action: str, do: Callable[[Need, FlaskForm], str]):
+    """Parse the action's form, call the service, commit once; then the
+    fragment (htmx) or a 303 back to the page. Bad input: 422 and nothing saved."""
+    need = _need_or_404(ref)
+    form = _make_form(action, bound=True) if action in FORMS else EmptyForm()
+    if not form.validate():
+        if action not in FORMS:
+            abort(400)
+        return render_invalid(PAGE, FRAGMENT, **_context(need, posted=(action, form)))
+    try:
+        message = do(need, form)
+        db.session.commit()
+    except WorkflowError as error:
+        db.session.rollback()
+        posted = (action, form) if action in FORMS else None
+        return render_invalid(
+            PAGE, FRAGMENT, **_context(need, posted=posted, errors={action: str(error)})
+        )
+    if is_fragment_request():
+        return render(PAGE, FRAGMENT, **_context(need, message=message))
+    flash(message, "success")
+    return redirect(url_for("partner.need", ref=ref), code=303)
+
+
+@bp.post("/needs/<ref>/accept")
+@partner_required
+def accept(ref: str):
+    def do(need, form):
+        workspace.make_move(need, current_user, "accept")
+        return _("You accepted this need. The submitter has been told.")
+
+    return _act(ref, "accept", do)
+
+
+@bp.post("/needs/<ref>/decline")
+@partner_required
+def decline(ref: str):
+    def do(need, form):
+        workspace.make_move(need, current_user, "decline", form.reason.data)
+        return _("You declined this need; it went back to the administrators.")
+
+    return _act(ref, "decline", do)
+
+
+@bp.post("/needs/<ref>/decline-transfer")
+@partner_required
+def decline_transfer(ref: str):
+    def do(need, form):
+        workspace.make_move(need, current_user, "decline_transfer", form.reason.data)
+        return _("You declined the transfer; the first partner stays answerable.")
+
+    return _act(ref, "decline_transfer", do)
+
+
+@bp.post("/needs/<ref>/start")
+@partner_required
+def start(ref: str):
+    def do(need, form):
+        workspace.make_move(need, current_user, "start")
+        return _("Work has started. The submitter has been told.")
+
+    return _act(ref, "start", do)
+
+
+@bp.post("/needs/<ref>/updates")
+@partner_required
+def update(ref: str):
+    def do(need, form):
+        workspace.post_update(need, current_user, form.text.data)
+        return _("Your progress update is published.")
+
+    return _act(ref, "update", do)
+
+
+@bp.post("/needs/<ref>/resolve")
+@partner_required
+def resolve(ref: str):
+    def do(need, form):
+        workspace.make_move(need, current_user, "resolve", form.text.data)
+        return _("Your answer is published; the submitter is asked for feedback.")
+
+    return _act(ref, "resolve", do)
+
+
+@bp.post("/needs/<ref>/notes")
+@partner_required
+def note(ref: str):
+    def do(need, form):
+        workspace.add_note(need, current_user, form.text.data)
+        return _("Your internal note is saved.")
+
+    return _act(ref, "note", do)
+
+
+@bp.post("/needs/<ref>/extension")
+@partner_required
+def extension(ref: str):
+    def do(need, form):
+        workspace.ask_for_more_time(need, current_user, form.new_due.data, form.reason.data)
+        return _("Your request for more time was sent to the administrators.")
+
+    return _act(ref, "extension", do)
+
+
+@bp.post("/needs/<ref>/transfer")
+@partner_required
+def transfer(ref: str):
+    def do(need, form):
+        workspace.ask_for_transfer(need, current_user, form.organisation.data, form.reason.data)
+        return _("Your transfer request was sent to the administrators.")
+
+    return _act(ref, "transfer", do)

@@ -382,12 +382,15 @@ def _apply_to_assignments(
         mine = open_assignment(need, acting_org)
         mine.state = AssignmentState.ACCEPTED
         mine.responded_at = now
-        if acting_org != need.assigned_organisation_id:
-            # A transfer: the first receiver was answerable until now.
-            for other in _open_assignments(need):
-                if other.id != mine.id:
-                    other.state = AssignmentState.TRANSFERRED
-            need.assigned_organisation_id = acting_org
+        transferred = acting_org != need.assigned_organisation_id
+        for other in _open_assignments(need):
+            if other.id != mine.id:
+                # Accepting a transfer relieves the first receiver; the first
+                # receiver accepting after all withdraws the proposed transfer.
+                other.state = (
+                    AssignmentState.TRANSFERRED if transferred else AssignmentState.CANCELLED
+                )
+        need.assigned_organisation_id = acting_org
         return acting_org
     if move_name in ("decline", "decline_transfer"):
         mine = open_assignment(need, acting_org)

@@ -1,0 +1,101 @@
+"""The short forms of the partner workspace. Each is built with a prefix (its
+action's name) so that several of them live on one page with distinct ids."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, SelectField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
+
+from portal.forms import clean_text
+
+
+def _to_int(value) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
+
+
+def _reason(label, required=None) -> TextAreaField:
+    return TextAreaField(
+        label,
+        filters=[clean_text],
+        validators=[
+            DataRequired(required or _l("Please give a reason.")),
+            Length(max=2000, message=_l("At most %(max)d characters, please.")),
+        ],
+    )
+
+
+class _LocalDate(DateField):
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as error:
+            raise ValueError(str(_l("Please give a date."))) from error
+
+
+class DeclineForm(FlaskForm):
+    reason = _reason(_l("Why can your organisation not take this need?"))
+
+
+class DeclineTransferForm(FlaskForm):
+    reason = _reason(_l("Why can your organisation not take over this need?"))
+
+
+class UpdateForm(FlaskForm):
+    text = _reason(_l("Progress update (public)"), required=_l("Please write something."))
+
+
+class ResolveForm(FlaskForm):
+    text = TextAreaField(
+        _l("Your answer (public)"),
+        description=_l("What was done, or why it cannot be done. The submitter reads this."),
+        filters=[clean_text],
+        validators=[
+            DataRequired(_l("Please give a reason or an answer.")),
+            Length(max=4000, message=_l("At most %(max)d characters, please.")),
+        ],
+    )
+
+
+class NoteForm(FlaskForm):
+    text = _reason(
+        _l("Internal note (only your organisation and the administrators)"),
+        required=_l("Please write something."),
+    )
+
+
+class ExtensionForm(FlaskForm):
+    new_due = _LocalDate(
+        _l("New due date"),
+        validators=[InputRequired(_l("Please give a date."))],
+    )
+    reason = _reason(_l("Why do you need more time?"))
+
+    def __init__(self, *args, today=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._today = today
+
+    def validate_new_due(self, field):
+        if field.data is not None and self._today is not None and field.data <= self._today:
+            raise ValidationError(_l("The new due date must be in the future."))
+
+
+class TransferForm(FlaskForm):
+    organisation = SelectField(
+        _l("Partner organisation better placed to answer"),
+        coerce=_to_int,
+        validate_choice=False,  # checked below, with our own translated message
+    )
+    reason = _reason(_l("Why is the other organisation better placed?"))
+
+    def set_choices(self, choices: list[tuple[int, str]], placeholder: str) -> None:
+        self.organisation.choices = [("", placeholder), *choices]
+
+    def validate_organisation(self, field):
+        valid = {value for value, _label in field.choices if value != ""}
+        if field.data not in valid:
+            raise ValidationError(_l("Choose another, active partner organisation."))

@@ -1,0 +1,509 @@
+"""The partner workspace: the inbox of a partner organisation, what its staff
+may do on a need now, and the reminders (催办) for missed due dates.
+
+Every read here is scoped to one organisation: a partner never sees another
+partner's need, whatever URL it asks for. Status changes go through the
+workflow; these functions only choose which moves to offer and check them
+again when a form comes back (the page may be stale)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import joinedload
+
+from portal.auth.models import Role, User
+from portal.core.settings import ESCALATE_AFTER_DAYS, get_int
+from portal.extensions import db
+from portal.models_base import utcnow
+from portal.needs.models import Need, NeedStatus
+from portal.partners import services as partner_services
+from portal.partners.models import (
+    OPEN_ASSIGNMENT_STATES,
+    Assignment,
+    AssignmentRequest,
+    AssignmentState,
+    Organisation,
+    RequestState,
+)
+from portal.workdays.services import local_zone, working_days_between
+from portal.workflow.models import TimelineEvent
+from portal.workflow.services import (
+    Actor,
+    WorkflowError,
+    allowed_moves,
+    open_assignment,
+    record_event,
+    transition,
+)
+
+INBOX_PER_PAGE = 20
+#: Offsets stay cheap: deeper pages are narrowed with the filters instead.
+INBOX_MAX_PAGE = 50
+REMINDER_BATCH = 100
+
+ASSIGNMENT_STATE_LABELS = {
+    AssignmentState.PENDING: _l("Waiting for your answer"),
+    AssignmentState.ACCEPTED: _l("Accepted"),
+    AssignmentState.DECLINED: _l("Declined"),
+    AssignmentState.COMPLETED: _l("Answered"),
+    AssignmentState.TRANSFERRED: _l("Transferred"),
+    AssignmentState.CANCELLED: _l("Cancelled"),
+}
+
+#: The filters of the inbox (`?state=`).
+INBOX_STATES = {
+    "pending": _l("Waiting for your answer"),
+    "accepted": _l("Accepted"),
+    "overdue": _l("Overdue"),
+}
+
+
+def assignment_state_label(state: AssignmentState) -> str:
+    return str(ASSIGNMENT_STATE_LABELS[state])
+
+
+def _due_now():
+    """The deadline that matters now: the first response while the assignment
+    waits for an answer, the resolution once it is accepted."""
+    return sa.case(
+        (Assignment.state == AssignmentState.PENDING, Assignment.response_due_at),
+        else_=Assignment.due_at,
+    )
+
+
+def due_now(assignment: Assignment) -> datetime:
+    if assignment.state == AssignmentState.PENDING:
+        return assignment.response_due_at
+    return assignment.due_at
+
+
+def is_overdue(assignment: Assignment, now: datetime | None = None) -> bool:
+    return assignment.is_open and (now or utcnow()) > due_now(assignment)
+
+
+# --- the inbox ---------------------------------------------------------------
+
+
+@dataclass
+class InboxFilters:
+    state: str = ""
+    q: str = ""
+    page: int = 1
+
+    @classmethod
+    def from_args(cls, args) -> InboxFilters:
+        state = args.get("state", "")
+        page = args.get("page", "")
+        return cls(
+            state=state if state in INBOX_STATES else "",
+            q=" ".join((args.get("q") or "").split())[:100],
+            page=min(max(int(page), 1), INBOX_MAX_PAGE) if page.isdigit() else 1,
+        )
+
+    def as_args(self, **changes) -> dict[str, str]:
+        values = {"state": self.state, "q": self.q, **changes}
+        return {k: str(v) for k, v in values.items() if v}
+
+
+@dataclass
+class InboxItem:
+    assignment: Assignment
+    need: Need
+    due_at: datetime
+    overdue: bool
+
+
+@dataclass
+class InboxPage:
+    items: list[InboxItem]
+    page: int
+    has_next: bool
+
+
+def inbox_page(
+    organisation_id: int, filters: InboxFilters, now: datetime | None = None
+) -> InboxPage:
+    """The organisation's open assignments, overdue first, then the newest.
+    One query, whatever the page holds."""
+    now = now or utcnow()
+    overdue = sa.case((_due_now() < now, 1), else_=0)
+    stmt = (
+        sa.select(Assignment, Need, overdue.label("overdue"))
+        .join(Need, Need.id == Assignment.need_id)
+        .options(joinedload(Need.category))
+        .where(
+            Assignment.organisation_id == organisation_id,
+            Assignment.state.in_(OPEN_ASSIGNMENT_STATES),
+        )
+    )
+    if filters.state == "pending":
+        stmt = stmt.where(Assignment.state == AssignmentState.PENDING)
+    elif filters.state == "accepted":
+        stmt = stmt.where(Assignment.state == AssignmentState.ACCEPTED)
+    elif filters.state == "overdue":
+        stmt = stmt.where(_due_now() < now)
+    for term in [t for t in filters.q.split(" ") if t][:5]:
+        stmt = stmt.where(
+            sa.or_(
+                Need.title.icontains(term, autoescape=True),
+                Need.ref.icontains(term, autoescape=True),
+            )
+        )
+    rows = db.session.execute(
+        stmt.order_by(overdue.desc(), Assignment.id.desc())
+        .offset((filters.page - 1) * INBOX_PER_PAGE)
+        .limit(INBOX_PER_PAGE + 1)
+    ).all()
+    items = [
+        InboxItem(assignment, need, due_now(assignment), bool(late))
+        for assignment, need, late in rows[:INBOX_PER_PAGE]
+    ]
+    return InboxPage(
+        items=items,
+        page=filters.page,
+        has_next=len(rows) > INBOX_PER_PAGE and filters.page < INBOX_MAX_PAGE,
+    )
+
+
+def inbox_counts(organisation_id: int, now: datetime | None = None) -> dict[str, int]:
+    """Pending, accepted and overdue open assignments, in one grouped query."""
+    now = now or utcnow()
+    rows = db.session.execute(
+        sa.select(
+            Assignment.state,
+            sa.func.count(Assignment.id),
+            sa.func.sum(sa.case((_due_now() < now, 1), else_=0)),
+        )
+        .where(
+            Assignment.organisation_id == organisation_id,
+            Assignment.state.in_(OPEN_ASSIGNMENT_STATES),
+        )
+        .group_by(Assignment.state)
+    ).all()
+    counts = {"pending": 0, "accepted": 0, "overdue": 0}
+    for state, count, late in rows:
+        counts[AssignmentState(state).value] = count
+        counts["overdue"] += int(late or 0)
+    return counts
+
+
+# --- one need ----------------------------------------------------------------
+
+
+def workspace_need(ref: str, organisation_id: int | None) -> Need | None:
+    """The need, if it is (or was) routed to this organisation; else None."""
+    if organisation_id is None:
+        return None
+    routed_here = (
+        sa.select(Assignment.id)
+        .where(Assignment.need_id == Need.id, Assignment.organisation_id == organisation_id)
+        .exists()
+    )
+    return db.session.scalar(
+        sa.select(Need)
+        .options(joinedload(Need.category), joinedload(Need.contact), joinedload(Need.submitter))
+        .where(Need.ref == ref, routed_here)
+    )
+
+
+def latest_assignment(need: Need, organisation_id: int) -> Assignment | None:
+    """This organisation's newest assignment for the need, open or not."""
+    return db.session.scalar(
+        sa.select(Assignment)
+        .where(Assignment.need_id == need.id, Assignment.organisation_id == organisation_id)
+        .order_by(Assignment.id.desc())
+        .limit(1)
+    )
+
+
+def partner_timeline(need: Need, organisation_id: int) -> list[TimelineEvent]:
+    """The public steps, plus the internal ones written by this organisation
+    (or about it, e.g. reminders) and by the administrators."""
+    return list(
+        db.session.scalars(
+            sa.select(TimelineEvent)
+            .options(joinedload(TimelineEvent.organisation))
+            .where(
+                TimelineEvent.need_id == need.id,
+                sa.or_(
+                    TimelineEvent.internal.is_(False),
+                    TimelineEvent.organisation_id == organisation_id,
+                    TimelineEvent.actor_role == "admin",
+                ),
+            )
+            .order_by(TimelineEvent.id)
+        )
+    )
+
+
+def pending_request_kinds(assignment: Assignment | None) -> set[str]:
+    if assignment is None:
+        return set()
+    return {
+        kind.value
+        for kind in db.session.scalars(
+            sa.select(AssignmentRequest.kind).where(
+                AssignmentRequest.assignment_id == assignment.id,
+                AssignmentRequest.state == RequestState.PENDING,
+            )
+        )
+    }
+
+
+def contact_email(need: Need, staff: User) -> str:
+    """The submitter's address, only while the need is open with this partner
+    (to follow up); afterwards it is none of the partner's business."""
+    if need.status not in (NeedStatus.ROUTED, NeedStatus.ACCEPTED, NeedStatus.IN_PROGRESS):
+        return ""
+    if need.assigned_organisation_id != staff.organisation_id:
+        return ""
+    if open_assignment(need, staff.organisation_id) is None:
+        return ""
+    if need.contact is not None and need.contact.email:
+        return need.contact.email
+    return need.submitter.email if need.submitter is not None else ""
+
+
+def available_actions(need: Need, staff: User) -> list[str]:
+    """What this staff member may do on the need now: the workflow's moves for
+    them, plus the steps that do not move the status. A partner proposed by a
+    transfer may only accept, decline the transfer or write a note until it
+    accepts; the first partner stays answerable meanwhile."""
+    if staff.role != Role.PARTNER or open_assignment(need, staff.organisation_id) is None:
+        return []
+    moves = allowed_moves(need, Actor.staff(staff))
+    if need.assigned_organisation_id != staff.organisation_id:
+        return [m for m in moves if m in ("accept", "decline_transfer")] + ["note"]
+    actions = [m for m in moves if m != "decline_transfer"]
+    if need.status in (NeedStatus.ACCEPTED, NeedStatus.IN_PROGRESS):
+        actions.append("update")
+    actions.append("note")
+    if need.status in (NeedStatus.ROUTED, NeedStatus.ACCEPTED, NeedStatus.IN_PROGRESS):
+        actions.append("extension")
+    if need.status == NeedStatus.ROUTED:
+        # The admin confirms a transfer with the workflow's `transfer` move,
+        # which only exists before the need is accepted.
+        actions.append("transfer")
+    return actions
+
+
+def _check(need: Need, staff: User, action: str) -> None:
+    if action not in available_actions(need, staff):
+        raise WorkflowError(_("This action is not possible on this need now."))
+
+
+#: Moves a partner makes from the workspace, and whether they need a text.
+PARTNER_MOVES = ("accept", "decline", "decline_transfer", "start", "resolve")
+
+
+def make_move(need: Need, staff: User, move: str, text: str = "") -> TimelineEvent:
+    if move not in PARTNER_MOVES:
+        raise WorkflowError(_("Unknown action."))
+    _check(need, staff, move)
+    return transition(need, move, Actor.staff(staff), text=text)
+
+
+def post_update(need: Need, staff: User, text: str) -> TimelineEvent:
+    """A public progress update: the submitter and followers hear about it."""
+    _check(need, staff, "update")
+    return record_event(need, "update", Actor.staff(staff), text=text)
+
+
+def add_note(need: Need, staff: User, text: str) -> TimelineEvent:
+    """An internal note: only this organisation and the admins read it."""
+    _check(need, staff, "note")
+    return record_event(need, "note", Actor.staff(staff), text=text)
+
+
+def end_of_local_day(day: date) -> datetime:
+    return datetime.combine(day, time(23, 59, 59), tzinfo=local_zone()).astimezone(UTC)
+
+
+def local_today(now: datetime | None = None) -> date:
+    return (now or utcnow()).astimezone(local_zone()).date()
+
+
+def ask_for_more_time(need: Need, staff: User, new_due: date, reason: str) -> AssignmentRequest:
+    """The new due date is the end of that day, local time."""
+    _check(need, staff, "extension")
+    if new_due <= local_today():
+        raise WorkflowError(_("The new due date must be in the future."))
+    return partner_services.request_extension(need, staff, end_of_local_day(new_due), reason)
+
+
+def ask_for_transfer(
+    need: Need, staff: User, organisation_id: int | None, reason: str
+) -> AssignmentRequest:
+    _check(need, staff, "transfer")
+    organisation = db.session.get(Organisation, organisation_id) if organisation_id else None
+    if organisation is None:
+        raise WorkflowError(_("Choose another, active partner organisation."))
+    return partner_services.request_transfer(need, staff, organisation, reason)
+
+
+def transfer_choices(staff: User) -> list[tuple[int, str]]:
+    """The other active organisations, by name."""
+    organisations = db.session.scalars(
+        sa.select(Organisation)
+        .where(Organisation.is_active, Organisation.id != staff.organisation_id)
+        .order_by(Organisation.name_zh, Organisation.id)
+    )
+    return [(o.id, o.name) for o in organisations]
+
+
+# --- reminders (催办) and escalation ------------------------------------------
+
+
+def _start_of_local_day(now: datetime) -> datetime:
+    day = now.astimezone(local_zone()).date()
+    return datetime.combine(day, time(0, 0), tzinfo=local_zone()).astimezone(UTC)
+
+
+def _claim(assignment_id: int, column, now: datetime) -> bool:
+    """Set the column if it is still empty. The database decides, so two runs
+    at the same time cannot both send: the second one's UPDATE waits for the
+    first one's row lock and then finds the column set."""
+    result = db.session.execute(
+        sa.update(Assignment)
+        .where(
+            Assignment.id == assignment_id,
+            column.is_(None),
+            Assignment.state.in_(OPEN_ASSIGNMENT_STATES),
+        )
+        .values({column.key: now})
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def send_reminders(now: datetime | None = None) -> tuple[int, int]:
+    """Remind the partner's staff from the day after a missed due date, then
+    escalate to the admins after ESCALATE_AFTER_DAYS further working days.
+    Each happens once per assignment; safe to run at any frequency. Commits
+    after every batch. Returns (reminded, escalated)."""
+    now = now or utcnow()
+    return _remind(now), _escalate(now)
+
+
+def _batches(stmt, batch: int = REMINDER_BATCH):
+    """Candidate assignments by ascending id, one batch at a time."""
+    last_id = 0
+    while True:
+        rows = list(
+            db.session.scalars(
+                stmt.where(Assignment.id > last_id).order_by(Assignment.id).limit(batch)
+            )
+        )
+        if not rows:
+            return
+        last_id = rows[-1].id
+        yield rows
+
+
+def _remind(now: datetime) -> int:
+    start_of_today = _start_of_local_day(now)
+    candidates = sa.select(Assignment).where(
+        Assignment.state.in_(OPEN_ASSIGNMENT_STATES),
+        Assignment.due_at < start_of_today,
+        Assignment.reminded_at.is_(None),
+    )
+    reminded = 0
+    for batch in _batches(candidates):
+        needs = {
+            n.id: n
+            for n in db.session.scalars(
+                sa.select(Need).where(Need.id.in_({a.need_id for a in batch}))
+            )
+        }
+        staff: dict[int, list[User]] = {}
+        for user in db.session.scalars(
+            sa.select(User)
+            .where(
+                User.organisation_id.in_({a.organisation_id for a in batch}),
+                User.role == Role.PARTNER,
+                User.active,
+            )
+            .order_by(User.id)
+        ):
+            staff.setdefault(user.organisation_id, []).append(user)
+        organisations = {
+            o.id: o
+            for o in db.session.scalars(
+                sa.select(Organisation).where(
+                    Organisation.id.in_({a.organisation_id for a in batch})
+                )
+            )
+        }
+        for assignment in batch:
+            if not _claim(assignment.id, Assignment.reminded_at, now):
+                continue
+            need = needs[assignment.need_id]
+            _queue_reminder_emails(
+                need, assignment, organisations[assignment.organisation_id], staff
+            )
+            record_event(
+                need, "reminder", Actor.system(), organisation_id=assignment.organisation_id
+            )
+            reminded += 1
+        db.session.commit()
+    return reminded
+
+
+def _queue_reminder_emails(
+    need: Need, assignment: Assignment, organisation: Organisation, staff: dict[int, list[User]]
+) -> None:
+    from portal.notify.services import public_url, queue_email
+
+    link = public_url("partner.need", ref=need.ref)
+    for user in staff.get(assignment.organisation_id, []):
+        queue_email(
+            user.email,
+            "partner_reminder",
+            user.locale or current_app.config["BABEL_DEFAULT_LOCALE"],
+            need=need,
+            organisation=organisation,
+            due_at=assignment.due_at,
+            need_url=link,
+        )
+
+
+def _escalate(now: datetime) -> int:
+    after_days = get_int(ESCALATE_AFTER_DAYS)
+    candidates = sa.select(Assignment).where(
+        Assignment.state.in_(OPEN_ASSIGNMENT_STATES),
+        Assignment.reminded_at.is_not(None),
+        Assignment.escalated_at.is_(None),
+        Assignment.due_at < now,
+    )
+    late_by: dict[date, int] = {}  # working days depend only on the due day
+    escalated = 0
+    for batch in _batches(candidates):
+        needs = {
+            n.id: n
+            for n in db.session.scalars(
+                sa.select(Need).where(Need.id.in_({a.need_id for a in batch}))
+            )
+        }
+        for assignment in batch:
+            due_day = assignment.due_at.astimezone(local_zone()).date()
+            if due_day not in late_by:
+                late_by[due_day] = working_days_between(assignment.due_at, now)
+            if late_by[due_day] < after_days:
+                continue
+            if not _claim(assignment.id, Assignment.escalated_at, now):
+                continue
+            record_event(
+                needs[assignment.need_id],
+                "escalated",
+                Actor.system(),
+                organisation_id=assignment.organisation_id,
+            )
+            escalated += 1
+        db.session.commit()
+    return escalated
