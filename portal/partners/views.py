@@ -17,6 +17,7 @@ from portal.auth.models import Role
 from portal.extensions import db
 from portal.forms import EmptyForm
 from portal.htmx import is_fragment_request, render, render_invalid
+from portal.models_base import utcnow
 from portal.needs.models import Need
 from portal.partners import workspace
 from portal.partners.forms import (
@@ -55,6 +56,12 @@ FORMS: dict[str, type[FlaskForm]] = {
 def inbox():
     filters = workspace.InboxFilters.from_args(request.args)
     organisation_id = current_user.organisation_id
+    metrics = None
+    if not is_fragment_request():
+        from portal.metrics.services import compute
+
+        now = utcnow()
+        metrics = compute(organisation_id=organisation_id, start=now - timedelta(days=90), end=now)
     return render(
         "partners/inbox.html",
         "partners/_inbox_list.html",
@@ -63,6 +70,7 @@ def inbox():
         filters=filters,
         states=workspace.INBOX_STATES,
         state_label=workspace.assignment_state_label,
+        metrics=metrics,
     )
 
 
