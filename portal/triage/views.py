@@ -1,5 +1,500 @@
+"""Admin triage: the dashboard, the queue, the admin page of a need, staff intake."""
+
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, abort, flash, redirect, request, session, url_for
+from flask_babel import format_date
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
+
+from portal.auth.decorators import admin_required, role_required
+from portal.auth.models import Role
+from portal.core.views import safe_next
+from portal.extensions import db
+from portal.htmx import is_fragment_request, redirect_after_post, render, render_invalid
+from portal.models_base import utcnow
+from portal.needs import services as needs_services
+from portal.needs.models import Channel
+from portal.partners import services as partner_services
+from portal.partners.models import AssignmentRequest
+from portal.triage import services
+from portal.triage.forms import (
+    ASSIGNMENT_LABELS,
+    CHANNEL_LABELS,
+    ActionForm,
+    BulkForm,
+    CategoryForm,
+    DecisionForm,
+    DuplicateForm,
+    IntakeForm,
+    NoteForm,
+    ReasonForm,
+    RouteForm,
+    TitleForm,
+    TransferForm,
+)
+from portal.workflow.services import Actor, WorkflowError, allowed_moves
 
 bp = Blueprint("triage", __name__)
+
+JUST_ENTERED = "staff_just_entered"
+
+
+# --- shared context ---------------------------------------------------------------
+
+
+def _row_context(needs) -> dict:
+    """What every queue row needs, loaded once for the whole page."""
+    slas = {n.category.resolution_sla_days for n in needs if n.category}
+    return {
+        "categories": services.categories(),
+        "organisations": services.active_organisations(),
+        "due_defaults": services.default_due_dates(slas),
+        "declines": services.last_declines([n.id for n in needs]),
+        "now": utcnow(),
+        "admin_actor": Actor.staff(current_user),
+        "channel_labels": CHANNEL_LABELS,
+        "queue_statuses": services.QUEUE_STATUSES,
+        "allowed_moves": allowed_moves,
+    }
+
+
+def _need_context(need) -> dict:
+    sla = need.category.resolution_sla_days
+    return {
+        "need": need,
+        "moves": allowed_moves(need, Actor.staff(current_user)),
+        "editable": need.status in services.EDITABLE_STATUSES,
+        "events": services.full_timeline(need),
+        "assignments": services.need_assignments(need),
+        "requests": services.need_requests(need),
+        "categories": services.categories(),
+        "organisations": services.active_organisations(),
+        "due_default": services.default_due_dates({sla}).get(sla),
+        "now": utcnow(),
+        "channel_labels": CHANNEL_LABELS,
+        "assignment_labels": ASSIGNMENT_LABELS,
+        "next_url": url_for("triage.need", ref=need.ref),
+    }
+
+
+def _need_or_404(ref: str):
+    need = services.admin_need(ref)
+    if need is None:
+        abort(404)
+    return need
+
+
+def _origin() -> str:
+    return "row" if request.form.get("origin") == "row" else "page"
+
+
+def _back(need) -> str:
+    if _origin() == "row":
+        default = url_for("triage.queue")
+    else:
+        default = url_for("triage.need", ref=need.ref)
+    target = safe_next(request.form.get("next"), default)
+    return target if target.startswith("/admin") else default
+
+
+def _respond(
+    need, action: str, *, form=None, message: str = "", field: str | None = None, notice=""
+):
+    """One answer for every need action: the queue row or the need page for
+    htmx, a 303 for plain posts, and the need page with the errors (422) when
+    something was wrong."""
+    failed = None
+    if form is not None or message:
+        failed = {
+            "action": action,
+            "errors": dict(form.errors) if form is not None else {},
+            "message": "" if field else message,
+            "values": request.form,
+        }
+        if field:
+            failed["errors"][field] = [message]
+    if is_fragment_request():
+        if _origin() == "row":
+            need = services.admin_need(need.ref)
+            return render(
+                "triage/_queue_row.html",
+                **_row_context([need]),
+                need=need,
+                failed=failed,
+                notice=notice,
+                next_url=_back(need),
+            )
+        context = _need_context(services.admin_need(need.ref))
+        return render(
+            "triage/need.html", "triage/_need_admin.html", **context, failed=failed, notice=notice
+        )
+    if failed is not None:
+        return render_invalid("triage/need.html", **_need_context(need), failed=failed)
+    flash(notice, "success")
+    return redirect(_back(need), code=303)
+
+
+def _act(ref: str, action: str, form, apply):
+    """Validate, apply one service call, commit once; or show what was wrong
+    with nothing saved."""
+    need = _need_or_404(ref)
+    if not form.validate():
+        if "csrf_token" in form.errors:
+            abort(400)
+        return _respond(need, action, form=form)
+    try:
+        notice = apply(need, form)
+    except WorkflowError as error:
+        db.session.rollback()
+        return _respond(need, action, message=str(error), field=getattr(error, "field", None))
+    db.session.commit()
+    return _respond(need, action, notice=notice)
+
+
+# --- dashboard ----------------------------------------------------------------
+
+
+@bp.get("/admin")
+@admin_required
+def dashboard():
+    from datetime import timedelta
+
+    from portal.metrics.services import compute
+
+    counts = services.state_counts()
+    requests = partner_services.pending_requests(limit=50)
+    now = utcnow()
+    return render(
+        "triage/dashboard.html",
+        metrics=compute(start=now - timedelta(days=90), end=now, now=now),
+        counts=counts,
+        waiting=sum(counts[s] for s in services.QUEUE_STATUSES),
+        overdue=services.overdue_assignments(),
+        escalated=services.escalated_assignments(),
+        requests=requests,
+        request_needs=services.needs_by_id(r.assignment.need_id for r in requests),
+        oldest=services.oldest_waiting(),
+        now=utcnow(),
+        next_url=url_for("triage.dashboard"),
+    )
+
+
+@bp.post("/admin/requests/<int:request_id>", endpoint="decide_request")
+@admin_required
+def decide(request_id: int):
+    item = db.session.get(AssignmentRequest, request_id)
+    if item is None:
+        abort(404)
+    form = DecisionForm()
+    if not form.validate():
+        abort(400)
+    default = url_for("triage.dashboard")
+    target = safe_next(form.next.data, default)
+    target = target if target.startswith("/admin") else default
+    try:
+        partner_services.decide_request(
+            item, current_user, form.decision.data == "grant", form.note.data or ""
+        )
+    except WorkflowError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return redirect_after_post(target)
+    db.session.commit()
+    flash(
+        _("The request was granted.")
+        if form.decision.data == "grant"
+        else _("The request was refused."),
+        "success",
+    )
+    return redirect_after_post(target)
+
+
+# --- the queue --------------------------------------------------------------------
+
+
+def _cursor(name: str) -> int | None:
+    value = request.args.get(name, "")
+    return int(value) if value.isdigit() else None
+
+
+@bp.get("/admin/triage")
+@admin_required
+def queue():
+    filters = services.QueueFilters.from_args(request.args)
+    page = services.queue_page(filters, after=_cursor("after"))
+    context = _row_context(page.needs)
+    return render(
+        "triage/queue.html",
+        "triage/_queue_results.html",
+        page=page,
+        filters=filters,
+        channels=list(Channel),
+        bulk_form=BulkForm(formdata=None, organisations=context["organisations"]),
+        next_url=request.full_path.rstrip("?"),
+        failed=None,
+        notice="",
+        **context,
+    )
+
+
+@bp.post("/admin/triage/bulk")
+@admin_required
+def bulk():
+    form = BulkForm(organisations=services.active_organisations())
+    refs = list(dict.fromkeys(r.strip().upper() for r in request.form.getlist("need") if r))[:200]
+    target = safe_next(form.next.data, url_for("triage.queue"))
+    target = target if target.startswith("/admin/triage") else url_for("triage.queue")
+    problems = []
+    if not form.validate():
+        if "csrf_token" in form.errors:
+            abort(400)
+        problems = [e for errors in form.errors.values() for e in errors]
+    if not refs:
+        problems.append(_("Select at least one need."))
+    due_at = None
+    if not problems:
+        try:
+            due_at = services.check_due_date(form.due_date.data)
+        except WorkflowError as error:
+            problems.append(str(error))
+    if problems:
+        for problem in problems:
+            flash(problem, "error")
+        filters = services.QueueFilters.from_args(request.args)
+        page = services.queue_page(filters)
+        context = _row_context(page.needs)
+        return render_invalid(
+            "triage/queue.html",
+            page=page,
+            filters=filters,
+            channels=list(Channel),
+            bulk_form=form,
+            next_url=target,
+            failed=None,
+            notice="",
+            selected=set(refs),
+            **context,
+        )
+    try:
+        result = services.bulk_apply(
+            form.action.data,
+            refs,
+            current_user,
+            organisation=form.chosen(),
+            due_at=due_at,
+            note=form.note.data or "",
+        )
+    except WorkflowError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return redirect_after_post(target)
+    db.session.commit()
+    if result.done:
+        flash(
+            _(
+                "%(n)d of %(total)d needs done: %(refs)s.",
+                n=len(result.done),
+                total=len(refs),
+                refs=", ".join(result.done),
+            ),
+            "success",
+        )
+    for ref, reason in result.failed:
+        flash(_("%(ref)s was not changed: %(reason)s", ref=ref, reason=reason), "error")
+    return redirect_after_post(target)
+
+
+# --- the admin page of a need ------------------------------------------------------
+
+
+@bp.get("/admin/needs/<ref>")
+@admin_required
+def need(ref: str):
+    item = _need_or_404(ref)
+    return render("triage/need.html", **_need_context(item), failed=None, notice="")
+
+
+@bp.get("/admin/needs/<ref>/duplicates")
+@admin_required
+def duplicates(ref: str):
+    """Suggestions of the need to keep: a page of its own, or the list under
+    the reference field for htmx."""
+    item = _need_or_404(ref)
+    q = (request.args.get("q") or request.args.get("duplicate_of") or "")[:100]
+    origin = "row" if request.args.get("origin") == "row" else "page"
+    return render(
+        "triage/duplicates.html",
+        "triage/_duplicate_suggestions.html",
+        need=item,
+        q=q,
+        origin=origin,
+        candidates=services.duplicate_candidates(item, q),
+        next_url=url_for("triage.queue") if origin == "row" else url_for("triage.need", ref=ref),
+    )
+
+
+@bp.post("/admin/needs/<ref>/publish")
+@admin_required
+def publish(ref: str):
+    def apply(need, form):
+        partner = services.publish_need(need, current_user)
+        if partner is not None:
+            return _("Published and sent to %(partner)s.", partner=partner.name)
+        return _("Published.")
+
+    return _act(ref, "publish", ActionForm(), apply)
+
+
+@bp.post("/admin/needs/<ref>/category")
+@admin_required
+def category(ref: str):
+    def apply(need, form):
+        services.change_category(need, current_user, form.chosen())
+        return _("Category changed.")
+
+    return _act(ref, "category", CategoryForm(categories=services.categories()), apply)
+
+
+@bp.post("/admin/needs/<ref>/title")
+@admin_required
+def title(ref: str):
+    def apply(need, form):
+        services.correct_title(need, current_user, form.title.data)
+        return _("Title corrected.")
+
+    return _act(ref, "title", TitleForm(), apply)
+
+
+@bp.post("/admin/needs/<ref>/reject")
+@admin_required
+def reject(ref: str):
+    def apply(need, form):
+        services.reject_need(need, current_user, form.reason.data)
+        return _("Rejected. The submitter sees the reason.")
+
+    return _act(ref, "reject", ReasonForm(), apply)
+
+
+@bp.post("/admin/needs/<ref>/close")
+@admin_required
+def close(ref: str):
+    def apply(need, form):
+        services.close_unresolved(need, current_user, form.reason.data)
+        return _("Closed without resolution.")
+
+    return _act(ref, "close", ReasonForm(), apply)
+
+
+@bp.post("/admin/needs/<ref>/duplicate")
+@admin_required
+def duplicate(ref: str):
+    def apply(need, form):
+        kept = services.need_by_ref(form.duplicate_of.data)
+        services.merge_duplicate(need, kept, current_user)
+        return _("Merged into %(ref)s.", ref=kept.ref)
+
+    return _act(ref, "duplicate", DuplicateForm(), apply)
+
+
+def _route_notice(need, partner, due_at) -> str:
+    if due_at is None:
+        return _("Sent to %(partner)s.", partner=partner.name)
+    return _("Sent to %(partner)s, due %(date)s.", partner=partner.name, date=format_date(due_at))
+
+
+@bp.post("/admin/needs/<ref>/route")
+@admin_required
+def route(ref: str):
+    def apply(need, form):
+        due_at = services.check_due_date(form.due_date.data)
+        partner = form.chosen()
+        services.route_need(need, current_user, partner, due_at=due_at, note=form.note.data or "")
+        return _route_notice(need, partner, due_at)
+
+    return _act(ref, "route", RouteForm(organisations=services.active_organisations()), apply)
+
+
+@bp.post("/admin/needs/<ref>/transfer")
+@admin_required
+def transfer(ref: str):
+    def apply(need, form):
+        due_at = services.check_due_date(form.due_date.data)
+        partner = form.chosen()
+        services.transfer_need(need, current_user, partner, reason=form.note.data, due_at=due_at)
+        return _route_notice(need, partner, due_at)
+
+    return _act(ref, "transfer", TransferForm(organisations=services.active_organisations()), apply)
+
+
+@bp.post("/admin/needs/<ref>/note")
+@admin_required
+def note(ref: str):
+    def apply(need, form):
+        services.add_note(need, current_user, form.text.data)
+        return _("Internal note added.")
+
+    return _act(ref, "note", NoteForm(), apply)
+
+
+# --- staff-assisted intake -------------------------------------------------------------
+
+staff_required = role_required(Role.ADMIN, Role.PARTNER)
+
+
+@bp.route("/staff/needs/new", methods=["GET", "POST"])
+@staff_required
+def intake():
+    form = IntakeForm(categories=needs_services.active_categories())
+    if request.method == "GET":
+        form.idempotency_key.data = needs_services.new_idempotency_key()
+        form.channel.data = Channel.PHONE.value
+        return render("triage/intake.html", form=form)
+    if not form.validate():
+        return render_invalid("triage/intake.html", "triage/_intake_form.html", form=form)
+    key = form.idempotency_key.data
+    need = needs_services.need_by_idempotency_key(key)
+    if need is None:
+        data = needs_services.Submission(
+            title=form.title.data,
+            body=form.body.data,
+            category_id=form.category.data,
+            place=form.place.data or "",
+            email=form.email.data or "",
+            idempotency_key=key,
+            locale=services.intake_locale(),
+            channel=Channel(form.channel.data),
+        )
+        try:
+            need, _token = services.staff_intake(data, current_user)
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()  # the same form twice at once: keep the first
+            need = needs_services.need_by_idempotency_key(key)
+            if need is None:
+                raise
+        except WorkflowError as error:
+            db.session.rollback()
+            form.channel.errors = [*form.channel.errors, str(error)]
+            return render_invalid("triage/intake.html", "triage/_intake_form.html", form=form)
+    session[JUST_ENTERED] = key
+    return redirect_after_post(url_for("triage.intake_done"))
+
+
+@bp.get("/staff/needs/submitted")
+@staff_required
+def intake_done():
+    """The reference and tracking link, for staff to read out."""
+    key = session.get(JUST_ENTERED)
+    need = needs_services.need_by_idempotency_key(key) if key else None
+    if need is None:
+        return redirect(url_for("triage.intake"))
+    response = render(
+        "triage/intake_done.html",
+        need=need,
+        token=needs_services.tracking_token_for(need),
+        channel_labels=CHANNEL_LABELS,
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response

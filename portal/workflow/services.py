@@ -198,11 +198,15 @@ def allowed_moves(need: Need, actor: Actor) -> list[str]:
     return [
         m.name
         for m in MOVES.values()
-        if current in m.sources and actor.role in m.roles and _actor_may_act(need, actor)
+        if current in m.sources and actor.role in m.roles and _actor_may_act(need, actor, m.name)
     ]
 
 
-def _actor_may_act(need: Need, actor: Actor) -> bool:
+def _actor_may_act(need: Need, actor: Actor, move_name: str = "") -> bool:
+    if move_name == "submit":  # anyone may submit; staff do so for callers too
+        return actor.role != ActorRole.ADMIN or (
+            actor.user is not None and actor.user.role == Role.ADMIN
+        )
     if actor.role == ActorRole.SUBMITTER:
         if actor.token_verified:
             return True
@@ -270,7 +274,7 @@ def transition(
                 status=current.label if current else "—",
             )
         )
-    if actor.role not in move.roles or not _actor_may_act(need, actor):
+    if actor.role not in move.roles or not _actor_may_act(need, actor, move_name):
         raise WorkflowError(_("You are not allowed to do that."))
     text = (text or "").strip()
     if move.needs_text and not text:
@@ -329,7 +333,8 @@ def transition(
         created_at=now,
     )
     db.session.add(event)
-    if actor.role in (ActorRole.ADMIN, ActorRole.PARTNER):
+    if actor.role in (ActorRole.ADMIN, ActorRole.PARTNER) and move_name != "submit":
+        # (Staff intake writes its own audit row once the need has its reference.)
         from portal.audit.services import record
 
         record(

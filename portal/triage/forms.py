@@ -1,0 +1,255 @@
+"""Forms of the triage area. The row and page templates write their inputs by
+hand (each row needs its own ids); these classes read and check what arrives."""
+
+from __future__ import annotations
+
+import re
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+
+from portal.forms import clean_text
+from portal.needs.forms import NeedForm
+from portal.needs.models import Channel
+from portal.partners.models import AssignmentState
+
+CHANNEL_LABELS = {
+    Channel.WEB: _l("Web"),
+    Channel.PHONE: _l("Phone"),
+    Channel.WALK_IN: _l("Walk-in"),
+    Channel.API: _l("API"),
+    Channel.STAFF: _l("Staff"),
+}
+
+ASSIGNMENT_LABELS = {
+    AssignmentState.PENDING: _l("Waiting for the partner"),
+    AssignmentState.ACCEPTED: _l("Accepted"),
+    AssignmentState.DECLINED: _l("Declined"),
+    AssignmentState.COMPLETED: _l("Completed"),
+    AssignmentState.TRANSFERRED: _l("Transferred"),
+    AssignmentState.CANCELLED: _l("Cancelled"),
+}
+
+REF = re.compile(r"^N-\d{4}-\d{6,}$")
+
+
+def _to_int(value) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
+
+
+def _upper(value: str | None) -> str | None:
+    return value.strip().upper() if value else value
+
+
+class _LocalDate(DateField):
+    """A date input whose parse error is translated."""
+
+    def process_formdata(self, valuelist):
+        if not valuelist or not valuelist[0].strip():
+            self.data = None
+            return
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as error:
+            self.data = None
+            raise ValueError(str(_l("Please give a valid date."))) from error
+
+
+class _NextMixin:
+    """Where a plain (non-htmx) post goes back to, and which view sent it."""
+
+    origin = HiddenField()
+    next = HiddenField()
+
+
+class ActionForm(_NextMixin, FlaskForm):
+    """Button-only moves (publish)."""
+
+
+class ReasonForm(_NextMixin, FlaskForm):
+    reason = TextAreaField(
+        _l("Reason"),
+        filters=[clean_text],
+        validators=[
+            DataRequired(_l("Please give a reason.")),
+            Length(max=2000, message=_l("At most %(max)d characters.")),
+        ],
+    )
+
+
+class NoteForm(_NextMixin, FlaskForm):
+    text = TextAreaField(
+        _l("Internal note"),
+        filters=[clean_text],
+        validators=[
+            DataRequired(_l("Please write something.")),
+            Length(max=4000, message=_l("At most %(max)d characters.")),
+        ],
+    )
+
+
+class TitleForm(_NextMixin, FlaskForm):
+    title = StringField(
+        _l("Title"),
+        filters=[clean_text],
+        validators=[
+            DataRequired(_l("Please give a title.")),
+            Length(
+                min=4,
+                max=120,
+                message=_l("The title must be between %(min)d and %(max)d characters."),
+            ),
+        ],
+    )
+
+
+class CategoryForm(_NextMixin, FlaskForm):
+    category = SelectField(_l("Category"), coerce=_to_int, validate_choice=False)
+
+    def __init__(self, *args, categories=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.category.choices = [SelectChoice(str(c.id), c.name) for c in categories]
+        self._categories = {c.id: c for c in categories}
+
+    def validate_category(self, field):
+        if field.data not in self._categories:
+            raise ValidationError(_l("Please choose a category."))
+
+    def chosen(self):
+        return self._categories.get(self.category.data)
+
+
+class DuplicateForm(_NextMixin, FlaskForm):
+    duplicate_of = StringField(
+        _l("Reference of the need to keep"),
+        filters=[_upper],
+        validators=[
+            DataRequired(_l("Give the reference of the need to keep, e.g. N-2026-000123."))
+        ],
+    )
+
+    def validate_duplicate_of(self, field):
+        if not REF.match(field.data or ""):
+            raise ValidationError(_l("This is not a need reference (e.g. N-2026-000123)."))
+
+
+class _PartnerChoice:
+    def _set_partners(self, organisations):
+        self.organisation.choices = [SelectChoice("0", _l("Choose a partner…"))] + [
+            SelectChoice(str(o.id), o.name) for o in organisations
+        ]
+        self._partners = {o.id: o for o in organisations}
+
+    def validate_organisation(self, field):
+        if field.data not in self._partners:
+            raise ValidationError(_l("Choose an active partner organisation."))
+
+    def chosen(self):
+        return self._partners.get(self.organisation.data)
+
+
+class RouteForm(_PartnerChoice, _NextMixin, FlaskForm):
+    organisation = SelectField(_l("Partner"), coerce=_to_int, validate_choice=False)
+    due_date = _LocalDate(_l("Due date"), validators=[Optional()])
+    note = TextAreaField(
+        _l("Note to the partner (public)"),
+        filters=[clean_text],
+        validators=[Length(max=2000, message=_l("At most %(max)d characters."))],
+    )
+
+    def __init__(self, *args, organisations=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self._set_partners(organisations)
+
+
+class TransferForm(RouteForm):
+    note = TextAreaField(
+        _l("Reason (public)"),
+        filters=[clean_text],
+        validators=[
+            DataRequired(_l("Please give a reason.")),
+            Length(max=2000, message=_l("At most %(max)d characters.")),
+        ],
+    )
+
+
+class BulkForm(_PartnerChoice, _NextMixin, FlaskForm):
+    action = SelectField(
+        _l("With the selected needs"),
+        choices=[
+            SelectChoice("publish", _l("Publish")),
+            SelectChoice("route", _l("Route to a partner")),
+        ],
+        validate_choice=False,
+    )
+    organisation = SelectField(_l("Partner"), coerce=_to_int, validate_choice=False)
+    due_date = _LocalDate(_l("Due date"), validators=[Optional()])
+    note = TextAreaField(
+        _l("Note to the partner (public)"),
+        filters=[clean_text],
+        validators=[Length(max=2000, message=_l("At most %(max)d characters."))],
+    )
+
+    def __init__(self, *args, organisations=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self._set_partners(organisations)
+
+    def validate_action(self, field):
+        if field.data not in ("publish", "route"):
+            raise ValidationError(_l("Choose what to do with the selected needs."))
+
+    def validate_organisation(self, field):
+        if self.action.data == "route":
+            super().validate_organisation(field)
+
+
+class DecisionForm(_NextMixin, FlaskForm):
+    decision = HiddenField(validators=[InputRequired()])
+    note = TextAreaField(
+        _l("Note (public, optional)"),
+        filters=[clean_text],
+        validators=[Length(max=2000, message=_l("At most %(max)d characters."))],
+    )
+
+    def validate_decision(self, field):
+        if field.data not in ("grant", "refuse"):
+            raise ValidationError(_l("Grant or refuse the request."))
+
+
+class IntakeForm(NeedForm):
+    """The public form, filled in by staff for someone who phoned or came in."""
+
+    channel = SelectField(_l("How did the need reach you?"), validate_choice=False)
+    email = StringField(
+        _l("The person's e-mail (optional)"),
+        filters=[clean_text],
+        validators=NeedForm.email.kwargs["validators"],
+        description=_l("They receive the tracking link and updates there. Never shown publicly."),
+    )
+    consent = BooleanField(
+        _l("The person was told about the privacy notice and agrees that the need is processed."),
+        validators=[DataRequired(_l("Please confirm that the person agreed."))],
+    )
+
+    def __init__(self, *args, categories=(), **kwargs):
+        super().__init__(*args, categories=categories, **kwargs)
+        from portal.triage.services import STAFF_CHANNELS
+
+        self.channel.choices = [SelectChoice(c.value, CHANNEL_LABELS[c]) for c in STAFF_CHANNELS]
+
+    def validate_channel(self, field):
+        if field.data not in {c.value for c in Channel} or field.data in ("web", "api"):
+            raise ValidationError(_l("Choose how the need reached you."))
