@@ -23,7 +23,7 @@ from portal.partners.models import (
 )
 from portal.workdays.models import CalendarDay, DayKind
 from portal.workflow.models import TimelineEvent
-from portal.workflow.services import Actor, transition
+from portal.workflow.services import PATH_TO, Actor, transition
 
 DEMO_ACCOUNTS = [
     ("admin@huiju.example", "demo-admin-pass-2026", "admin"),
@@ -362,18 +362,6 @@ NEEDS = [
     ),
 ]
 
-# The moves that take a new need to each final state.
-PATHS: dict[NeedStatus, list[str]] = {
-    NeedStatus.SUBMITTED: [],
-    NeedStatus.OPEN: ["publish"],
-    NeedStatus.ROUTED: ["publish", "route"],
-    NeedStatus.ACCEPTED: ["publish", "route", "accept"],
-    NeedStatus.IN_PROGRESS: ["publish", "route", "accept", "start"],
-    NeedStatus.RESOLVED: ["publish", "route", "accept", "start", "resolve"],
-    NeedStatus.CLOSED: ["publish", "route", "accept", "start", "resolve", "close"],
-    NeedStatus.REJECTED: ["reject"],
-    NeedStatus.WITHDRAWN: ["withdraw"],
-}
 
 TEXTS = {
     "reject": "这是小区内部管理事务，请联系物业或居委会。/ This is a matter for the estate management.",
@@ -454,7 +442,7 @@ def load_demo_data(seed: int = 2026) -> dict[str, int]:
         )
         partner = category.default_partner
         staff = _partner_staff(partner, users)
-        for move in PATHS[final]:
+        for move in PATH_TO[final]:
             if move in ("accept", "start", "resolve"):
                 actor = Actor.staff(staff)
             elif move in ("close", "withdraw"):

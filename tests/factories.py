@@ -10,22 +10,9 @@ from portal.models_base import utcnow
 from portal.needs.models import Category, Need, NeedStatus
 from portal.needs.services import Submission, new_idempotency_key, submit_need
 from portal.partners.models import Organisation, OrganisationKind
-from portal.workflow.services import Actor, transition
+from portal.workflow.services import PATH_TO, Actor, transition
 
 _seq = itertools.count(1)
-
-PATH_TO: dict[NeedStatus, list[str]] = {
-    NeedStatus.SUBMITTED: [],
-    NeedStatus.OPEN: ["publish"],
-    NeedStatus.ROUTED: ["publish", "route"],
-    NeedStatus.ACCEPTED: ["publish", "route", "accept"],
-    NeedStatus.IN_PROGRESS: ["publish", "route", "accept", "start"],
-    NeedStatus.RESOLVED: ["publish", "route", "accept", "start", "resolve"],
-    NeedStatus.CLOSED: ["publish", "route", "accept", "start", "resolve", "close"],
-    NeedStatus.REJECTED: ["reject"],
-    NeedStatus.WITHDRAWN: ["withdraw"],
-    NeedStatus.DUPLICATE: ["publish", "mark_duplicate"],
-}
 
 
 def make_organisation(**kw) -> Organisation:

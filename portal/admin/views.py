@@ -1,5 +1,709 @@
+"""Admin management: partners, categories, users, calendar, settings, audit log, quality checks."""
+
 from __future__ import annotations
 
-from flask import Blueprint
+from datetime import date, timedelta
+
+from flask import Blueprint, abort, current_app, flash, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
+
+from portal.admin import services
+from portal.admin.forms import (
+    CHECK_OUTCOMES,
+    ROLE_LABELS,
+    CalendarDayForm,
+    CategoryForm,
+    CheckOutcomeForm,
+    InviteStaffForm,
+    OrganisationForm,
+    ResourceForm,
+    RoleForm,
+    SampleForm,
+    SettingsForm,
+)
+from portal.admin.services import AdminError
+from portal.auth.decorators import admin_required
+from portal.auth.models import Role
+from portal.extensions import db
+from portal.forms import EmptyForm
+from portal.htmx import is_fragment_request, redirect_after_post, render, render_invalid
+from portal.i18n import current_locale_code
+from portal.models_base import utcnow
+from portal.partners.models import Organisation, OrganisationKind, ResourceKind
+from portal.workdays.models import DayKind
+from portal.workdays.services import add_working_days, local_zone
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+def _show_error(form, error: AdminError) -> None:
+    """Put a service's refusal on the field it concerns (or the form as a whole)."""
+    target = getattr(form, error.field, None) if error.field else None
+    if target is None or not hasattr(target, "errors"):
+        form.form_errors.append(str(error))
+        return
+    target.errors = [*target.errors, str(error)]
+
+
+def _require_token() -> None:
+    if not EmptyForm().validate():
+        abort(400)
+
+
+def _today() -> date:
+    return utcnow().astimezone(local_zone()).date()
+
+
+# --- partner organisations ----------------------------------------------------
+
+
+def _kind_arg(value: str | None) -> OrganisationKind | None:
+    try:
+        return OrganisationKind(value) if value else None
+    except ValueError:
+        return None
+
+
+@bp.get("/partners")
+@admin_required
+def partners():
+    kind = _kind_arg(request.args.get("kind"))
+    page = services.partners_page(kind, services.bounded_page(request.args.get("page")))
+    return render(
+        "admin/partners.html",
+        "admin/_partners_list.html",
+        page=page,
+        kind=kind,
+        kinds=list(OrganisationKind),
+    )
+
+
+def _org_or_404(org_id: int) -> Organisation:
+    org = services.get_organisation(org_id)
+    if org is None:
+        abort(404)
+    return org
+
+
+def _org_form_data(org: Organisation) -> dict:
+    return {
+        "name_zh": org.name_zh,
+        "name_en": org.name_en,
+        "kind": org.kind.value,
+        "description_zh": org.description_zh,
+        "description_en": org.description_en,
+        "contact_email": org.contact_email,
+        "contact_phone": org.contact_phone,
+        "is_active": org.is_active,
+        "categories": [c.id for c in org.categories],
+    }
+
+
+def _org_values(form: OrganisationForm) -> dict:
+    return {
+        "name_zh": form.name_zh.data,
+        "name_en": form.name_en.data or "",
+        "kind": OrganisationKind(form.kind.data),
+        "description_zh": form.description_zh.data or "",
+        "description_en": form.description_en.data or "",
+        "contact_email": form.contact_email.data or "",
+        "contact_phone": form.contact_phone.data or "",
+        "is_active": bool(form.is_active.data),
+    }
+
+
+def _resource_form(resource) -> ResourceForm:
+    return ResourceForm(
+        formdata=None, data={"kind": resource.kind.value, "description": resource.description}
+    )
+
+
+def _partner_context(org: Organisation, **overrides) -> dict:
+    categories = services.all_categories()
+    context = {
+        "org": org,
+        "form": OrganisationForm(formdata=None, data=_org_form_data(org), categories=categories),
+        "resource_forms": {r.id: _resource_form(r) for r in org.resources},
+        "new_resource_form": ResourceForm(formdata=None),
+        "invite_form": InviteStaffForm(formdata=None),
+        "button_form": EmptyForm(formdata=None),
+        "staff": services.staff_of(org),
+        "role_labels": ROLE_LABELS,
+        "notice": None,
+    }
+    if "resource_forms" in overrides:
+        context["resource_forms"].update(overrides.pop("resource_forms"))
+    context.update(overrides)
+    return context
+
+
+@bp.route("/partners/new", methods=["GET", "POST"])
+@admin_required
+def new_partner():
+    form = OrganisationForm(categories=services.all_categories())
+    if request.method == "POST":
+        if not form.validate():
+            return render_invalid(
+                "admin/partner_new.html", "admin/_partner_form.html", form=form, org=None
+            )
+        org = services.create_organisation(_org_values(form), form.categories.data, current_user)
+        db.session.commit()
+        flash(_("The partner “%(name)s” is created.", name=org.name), "success")
+        return redirect_after_post(url_for("admin.edit_partner", org_id=org.id))
+    return render("admin/partner_new.html", form=form, org=None)
+
+
+@bp.route("/partners/<int:org_id>", methods=["GET", "POST"])
+@admin_required
+def edit_partner(org_id: int):
+    org = _org_or_404(org_id)
+    if request.method == "POST":
+        form = OrganisationForm(categories=services.all_categories())
+        if not form.validate():
+            return render_invalid(
+                "admin/partner_edit.html",
+                "admin/_partner_form.html",
+                **_partner_context(org, form=form),
+            )
+        changed = services.update_organisation(
+            org, _org_values(form), form.categories.data, current_user
+        )
+        db.session.commit()
+        if changed:
+            flash(_("The partner is saved."), "success")
+        else:
+            flash(_("Nothing changed."), "info")
+        return redirect_after_post(url_for("admin.edit_partner", org_id=org.id))
+    return render("admin/partner_edit.html", **_partner_context(org))
+
+
+def _section_saved(org: Organisation, fragment: str, anchor: str, message: str):
+    """htmx swaps the fresh section in place; a plain request goes back to the page."""
+    if is_fragment_request():
+        return render(fragment, **_partner_context(org, notice=message))
+    flash(message, "success")
+    return redirect_after_post(url_for("admin.edit_partner", org_id=org.id) + anchor)
+
+
+def _resources_invalid(org: Organisation, **overrides):
+    return render_invalid(
+        "admin/partner_edit.html",
+        "admin/_partner_resources.html",
+        **_partner_context(org, **overrides),
+    )
+
+
+@bp.post("/partners/<int:org_id>/resources")
+@admin_required
+def add_resource(org_id: int):
+    org = _org_or_404(org_id)
+    form = ResourceForm()
+    if not form.validate():
+        return _resources_invalid(org, new_resource_form=form)
+    services.add_resource(org, ResourceKind(form.kind.data), form.description.data, current_user)
+    db.session.commit()
+    return _section_saved(
+        org, "admin/_partner_resources.html", "#resources", _("The resource is added.")
+    )
+
+
+def _resource_or_404(org: Organisation, resource_id: int):
+    resource = services.get_resource(org, resource_id)
+    if resource is None:
+        abort(404)
+    return resource
+
+
+@bp.post("/partners/<int:org_id>/resources/<int:resource_id>")
+@admin_required
+def update_resource(org_id: int, resource_id: int):
+    org = _org_or_404(org_id)
+    resource = _resource_or_404(org, resource_id)
+    form = ResourceForm()
+    if not form.validate():
+        return _resources_invalid(org, resource_forms={resource.id: form})
+    changed = services.update_resource(
+        org, resource, ResourceKind(form.kind.data), form.description.data, current_user
+    )
+    db.session.commit()
+    message = _("The resource is saved.") if changed else _("Nothing changed.")
+    return _section_saved(org, "admin/_partner_resources.html", "#resources", message)
+
+
+@bp.post("/partners/<int:org_id>/resources/<int:resource_id>/remove")
+@admin_required
+def remove_resource(org_id: int, resource_id: int):
+    org = _org_or_404(org_id)
+    resource = _resource_or_404(org, resource_id)
+    _require_token()
+    services.remove_resource(org, resource, current_user)
+    db.session.commit()
+    return _section_saved(
+        org, "admin/_partner_resources.html", "#resources", _("The resource is removed.")
+    )
+
+
+@bp.post("/partners/<int:org_id>/staff")
+@admin_required
+def invite_staff(org_id: int):
+    org = _org_or_404(org_id)
+    form = InviteStaffForm()
+
+    def invalid():
+        return render_invalid(
+            "admin/partner_edit.html",
+            "admin/_partner_staff.html",
+            **_partner_context(org, invite_form=form),
+        )
+
+    if not form.validate():
+        return invalid()
+    try:
+        user = services.invite_staff(
+            org, form.email.data, form.display_name.data, current_user, current_locale_code()
+        )
+        db.session.commit()
+    except (AdminError, IntegrityError) as error:
+        db.session.rollback()
+        if not isinstance(error, AdminError):
+            error = AdminError(_("An account with this e-mail address already exists."), "email")
+        _show_error(form, error)
+        return invalid()
+    return _section_saved(
+        org,
+        "admin/_partner_staff.html",
+        "#staff",
+        _("An invitation is on its way to %(email)s.", email=user.email),
+    )
+
+
+# --- categories ------------------------------------------------------------------
+
+
+@bp.get("/categories")
+@admin_required
+def categories():
+    return render("admin/categories.html", categories=services.all_categories())
+
+
+def _category_values(form: CategoryForm) -> dict:
+    return {
+        "code": form.code.data,
+        "name_zh": form.name_zh.data,
+        "name_en": form.name_en.data or "",
+        "description_zh": form.description_zh.data or "",
+        "description_en": form.description_en.data or "",
+        "response_sla_days": form.response_sla_days.data,
+        "resolution_sla_days": form.resolution_sla_days.data,
+        "default_partner_id": form.default_partner.data or None,
+        "is_active": bool(form.is_active.data),
+        "position": form.position.data,
+    }
+
+
+def _category_form_data(category) -> dict:
+    return {
+        "code": category.code,
+        "name_zh": category.name_zh,
+        "name_en": category.name_en,
+        "description_zh": category.description_zh,
+        "description_en": category.description_en,
+        "response_sla_days": category.response_sla_days,
+        "resolution_sla_days": category.resolution_sla_days,
+        "default_partner": category.default_partner_id or 0,
+        "is_active": category.is_active,
+        "position": category.position,
+    }
+
+
+def _save_category(category, form: CategoryForm):
+    """Validate and save; a response when the input is refused, else None."""
+
+    def invalid():
+        return render_invalid(
+            "admin/category_form.html",
+            "admin/_category_form.html",
+            form=form,
+            category=category,
+        )
+
+    if not form.validate():
+        return invalid()
+    try:
+        if category is None:
+            category = services.create_category(_category_values(form), current_user)
+            message = _("The category “%(name)s” is created.", name=category.name)
+        elif services.update_category(category, _category_values(form), current_user):
+            message = _("The category is saved.")
+        else:
+            message = _("Nothing changed.")
+        db.session.commit()
+    except (AdminError, IntegrityError) as error:
+        db.session.rollback()
+        if not isinstance(error, AdminError):
+            error = AdminError(_("Another category already uses this code."), "code")
+        _show_error(form, error)
+        return invalid()
+    flash(message, "success")
+    return redirect_after_post(url_for("admin.categories"))
+
+
+@bp.route("/categories/new", methods=["GET", "POST"])
+@admin_required
+def new_category():
+    form = CategoryForm(partners=services.all_organisations())
+    if request.method == "POST":
+        return _save_category(None, form)
+    return render("admin/category_form.html", form=form, category=None)
+
+
+@bp.route("/categories/<int:category_id>", methods=["GET", "POST"])
+@admin_required
+def edit_category(category_id: int):
+    category = services.get_category(category_id)
+    if category is None:
+        abort(404)
+    partners = services.all_organisations()
+    if request.method == "POST":
+        return _save_category(category, CategoryForm(partners=partners))
+    form = CategoryForm(formdata=None, data=_category_form_data(category), partners=partners)
+    return render("admin/category_form.html", form=form, category=category)
+
+
+# --- users -----------------------------------------------------------------------
+
+
+def _users_context(q: str, page, **extra) -> dict:
+    return {
+        "page": page,
+        "q": q,
+        "organisations": services.all_organisations(),
+        "role_labels": ROLE_LABELS,
+        "button_form": EmptyForm(formdata=None),
+        "row_errors": {},
+        "row_notices": {},
+        "row_values": {},
+        **extra,
+    }
+
+
+@bp.get("/users")
+@admin_required
+def users():
+    q = " ".join((request.args.get("q") or "").split())[:100]
+    page = services.users_page(q, services.bounded_page(request.args.get("page")))
+    return render("admin/users.html", "admin/_users_list.html", **_users_context(q, page))
+
+
+def _user_or_404(user_id: int):
+    user = services.get_user(user_id)
+    if user is None:
+        abort(404)
+    return user
+
+
+def _user_answer(user, *, error: str | None = None, notice: str | None = None, values=None):
+    """The user's row for htmx; for a plain request a redirect back to the list,
+    or (on error) the list showing just this account with the message."""
+    q = " ".join((request.form.get("q") or "").split())[:100]
+    page_number = services.bounded_page(request.form.get("page"))
+    extra = {
+        "row_errors": {user.id: error} if error else {},
+        "row_notices": {user.id: notice} if notice else {},
+        "row_values": {user.id: values} if values else {},
+    }
+    if is_fragment_request():
+        context = _users_context(q, services.Page([], page_number, False), **extra)
+        return render("admin/_user_row.html", user=user, **context)
+    if error:
+        page = services.Page(items=[user], page=1, has_next=False)
+        return render("admin/users.html", status=422, **_users_context(q, page, **extra))
+    flash(notice or "", "success")
+    return redirect_after_post(url_for("admin.users", q=q or None, page=page_number))
+
+
+@bp.post("/users/<int:user_id>/role")
+@admin_required
+def change_role(user_id: int):
+    user = _user_or_404(user_id)
+    form = RoleForm()
+    chosen = (form.role.data or "", form.organisation.data or 0)
+    if not form.validate():
+        errors = [e for f in (form.role, form.organisation, form.csrf_token) for e in f.errors]
+        return _user_answer(user, error=str(errors[0]), values=chosen)
+    organisation = None
+    if form.organisation.data:
+        organisation = db.session.get(Organisation, form.organisation.data)
+        if organisation is None:
+            return _user_answer(user, error=_("Please choose an organisation."), values=chosen)
+    try:
+        changed = services.change_role(user, Role(form.role.data), organisation, current_user)
+    except AdminError as error:
+        db.session.rollback()
+        return _user_answer(user, error=str(error), values=chosen)
+    db.session.commit()
+    if changed:
+        notice = _(
+            "%(name)s is now: %(role)s. They must log in again.",
+            name=user.display_name,
+            role=ROLE_LABELS[user.role],
+        )
+    else:
+        notice = _("Nothing changed.")
+    return _user_answer(user, notice=notice)
+
+
+@bp.post("/users/<int:user_id>/active")
+@admin_required
+def set_active(user_id: int):
+    user = _user_or_404(user_id)
+    _require_token()
+    active = request.form.get("active") == "1"
+    try:
+        changed = services.set_active(user, active, current_user)
+    except AdminError as error:
+        db.session.rollback()
+        return _user_answer(user, error=str(error))
+    db.session.commit()
+    if not changed:
+        notice = _("Nothing changed.")
+    elif active:
+        notice = _("%(name)s can log in again.", name=user.display_name)
+    else:
+        notice = _("%(name)s is deactivated and logged out.", name=user.display_name)
+    return _user_answer(user, notice=notice)
+
+
+# --- working-day calendar ----------------------------------------------------------
+
+
+def _year_arg(value: str | None) -> int:
+    if value and value.isdigit() and 2000 <= int(value) <= 2100:
+        return int(value)
+    return _today().year
+
+
+def _due_date_check() -> dict:
+    """The optional "N working days from a date" calculator on the calendar page."""
+    start = services.parse_date(request.args.get("start"))
+    n = request.args.get("n", "")
+    if start is None or not n.isdigit() or not 1 <= int(n) <= 365:
+        return {"start": start, "n": n, "due": None}
+    due = add_working_days(services.local_day_start(start), int(n))
+    return {"start": start, "n": n, "due": due.astimezone(local_zone()).date()}
+
+
+def _calendar_context(year: int, form: CalendarDayForm | None = None) -> dict:
+    return {
+        "year": year,
+        "days": services.calendar_days(year),
+        "form": form or CalendarDayForm(formdata=None),
+        "button_form": EmptyForm(formdata=None),
+        "check": _due_date_check(),
+        "day_kinds": list(DayKind),
+    }
+
+
+@bp.route("/calendar", methods=["GET", "POST"])
+@admin_required
+def calendar():
+    year = _year_arg(request.args.get("year"))
+    if request.method == "POST":
+        form = CalendarDayForm()
+
+        def invalid():
+            return render_invalid(
+                "admin/calendar.html", "admin/_calendar_form.html", **_calendar_context(year, form)
+            )
+
+        if not form.validate():
+            return invalid()
+        try:
+            services.add_calendar_day(
+                form.day.data, DayKind(form.kind.data), form.name.data or "", current_user
+            )
+            db.session.commit()
+        except (AdminError, IntegrityError) as error:
+            db.session.rollback()
+            if not isinstance(error, AdminError):
+                error = AdminError(_("This date is already in the calendar."), "day")
+            _show_error(form, error)
+            return invalid()
+        flash(_("%(day)s is added to the calendar.", day=form.day.data.isoformat()), "success")
+        return redirect_after_post(url_for("admin.calendar", year=form.day.data.year))
+    return render("admin/calendar.html", **_calendar_context(year))
+
+
+@bp.post("/calendar/<day>/remove")
+@admin_required
+def remove_day(day: str):
+    parsed = services.parse_date(day)
+    row = services.get_calendar_day(parsed) if parsed else None
+    if row is None:
+        abort(404)
+    _require_token()
+    services.remove_calendar_day(row, current_user)
+    db.session.commit()
+    flash(_("%(day)s is removed from the calendar.", day=parsed.isoformat()), "success")
+    return redirect_after_post(url_for("admin.calendar", year=parsed.year))
+
+
+# --- settings --------------------------------------------------------------------
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@admin_required
+def settings():
+    if request.method == "POST":
+        form = SettingsForm()
+        if not form.validate():
+            return render_invalid("admin/settings.html", "admin/_settings_form.html", form=form)
+        try:
+            changed = services.save_settings(
+                bool(form.route_on_publish.data), form.escalate_after_days.data, current_user
+            )
+        except AdminError as error:
+            db.session.rollback()
+            _show_error(form, error)
+            return render_invalid("admin/settings.html", "admin/_settings_form.html", form=form)
+        db.session.commit()
+        flash(_("The settings are saved.") if changed else _("Nothing changed."), "success")
+        return redirect_after_post(url_for("admin.settings"))
+    form = SettingsForm(formdata=None, data=services.current_settings())
+    return render("admin/settings.html", form=form)
+
+
+# --- the audit log -----------------------------------------------------------------
+
+
+def _cursor(name: str) -> int | None:
+    value = request.args.get(name, "")
+    return int(value) if value.isdigit() and len(value) < 19 else None
+
+
+@bp.get("/audit")
+@admin_required
+def audit():
+    filters = services.AuditFilters.from_args(request.args)
+    page = services.audit_page(filters, before=_cursor("before"), after=_cursor("after"))
+    return render(
+        "admin/audit.html",
+        "admin/_audit_results.html",
+        page=page,
+        filters=filters,
+        changes=services.changes,
+        zone=current_app.config["BABEL_DEFAULT_TIMEZONE"],
+    )
+
+
+# --- quality checks --------------------------------------------------------------
+
+
+def _checks_context(form: SampleForm | None = None, only_sample: str | None = None, **extra):
+    page_number = services.bounded_page(request.args.get("page"))
+    samples, has_next = services.samples_page(page_number, only_sample=only_sample)
+    if form is None:
+        today = _today()
+        form = SampleForm(
+            formdata=None,
+            data={"size": 10, "date_from": today - timedelta(days=30), "date_to": today},
+        )
+    return {
+        "form": form,
+        "samples": samples,
+        "page_number": page_number,
+        "has_next": has_next,
+        "only_sample": only_sample,
+        "outcomes": CHECK_OUTCOMES,
+        "check_errors": {},
+        "check_values": {},
+        "check_notices": {},
+        "button_form": EmptyForm(formdata=None),
+        **extra,
+    }
+
+
+@bp.route("/checks", methods=["GET", "POST"])
+@admin_required
+def checks():
+    if request.method == "POST":
+        form = SampleForm()
+
+        def invalid():
+            return render_invalid(
+                "admin/checks.html", "admin/_sample_form.html", **_checks_context(form)
+            )
+
+        if not form.validate():
+            return invalid()
+        try:
+            sample, drawn = services.draw_sample(
+                form.size.data, form.date_from.data, form.date_to.data, current_user
+            )
+        except AdminError as error:
+            db.session.rollback()
+            _show_error(form, error)
+            return invalid()
+        db.session.commit()
+        flash(
+            _("Sample %(sample)s: %(count)d needs drawn.", sample=sample, count=len(drawn)),
+            "success",
+        )
+        return redirect_after_post(url_for("admin.checks", sample=sample))
+    only = (request.args.get("sample") or "")[:40] or None
+    return render("admin/checks.html", **_checks_context(only_sample=only))
+
+
+@bp.post("/checks/<int:check_id>")
+@admin_required
+def record_check(check_id: int):
+    check = services.get_check(check_id)
+    if check is None:
+        abort(404)
+    form = CheckOutcomeForm()
+    error = None
+    if not form.validate():
+        errors = (e for f in (form.outcome, form.notes, form.csrf_token) for e in f.errors)
+        error = next(errors, _("Please choose an outcome."))
+    else:
+        try:
+            changed = services.record_check_outcome(
+                check, form.outcome.data, form.notes.data or "", current_user
+            )
+            db.session.commit()
+        except AdminError as refused:
+            db.session.rollback()
+            error = str(refused)
+    if error is not None:
+        values = (form.outcome.data or "", form.notes.data or "")
+        if is_fragment_request():
+            return _check_row_answer(
+                check.id, check_errors={check.id: str(error)}, check_values={check.id: values}
+            )
+        return render_invalid(
+            "admin/checks.html",
+            **_checks_context(
+                only_sample=check.sample,
+                check_errors={check.id: str(error)},
+                check_values={check.id: values},
+            ),
+        )
+    notice = _("The outcome is recorded.") if changed else _("Nothing changed.")
+    if is_fragment_request():
+        return _check_row_answer(check.id, check_notices={check.id: notice})
+    flash(notice, "success")
+    return redirect_after_post(url_for("admin.checks", sample=check.sample) + f"#check-{check.id}")
+
+
+def _check_row_answer(check_id: int, **extra):
+    context = {
+        "outcomes": CHECK_OUTCOMES,
+        "check_errors": {},
+        "check_values": {},
+        "check_notices": {},
+        "button_form": EmptyForm(formdata=None),
+    }
+    context.update(extra)
+    return render("admin/_check_row.html", row=services.check_row(check_id), **context)

@@ -31,7 +31,10 @@ def record(
 ) -> AuditEntry:
     """Append an audit row in the caller's transaction."""
     object_type = getattr(obj, "__tablename__", type(obj).__name__)
-    object_id = getattr(obj, "ref", None) or getattr(obj, "id", None) or getattr(obj, "day", "")
+    object_id = next(
+        (getattr(obj, name) for name in ("ref", "id", "key", "day") if getattr(obj, name, None)),
+        "",
+    )
     entry = AuditEntry(
         actor_id=getattr(actor, "id", None),
         actor_role=actor_role or (actor.role.value if actor is not None else "system"),

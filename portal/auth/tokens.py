@@ -16,7 +16,8 @@ from portal.extensions import db
 
 VERIFY = "verify-email"
 RESET = "reset-password"
-MAX_AGE = {VERIFY: 3 * 24 * 3600, RESET: 3600}
+INVITE = "staff-invitation"  # choosing a first password; like a reset, but lives longer
+MAX_AGE = {VERIFY: 3 * 24 * 3600, RESET: 3600, INVITE: 7 * 24 * 3600}
 
 
 def _serializer(purpose: str) -> URLSafeTimedSerializer:
@@ -33,6 +34,11 @@ def _fingerprint(user: User, purpose: str) -> str:
 
 def make_token(user: User, purpose: str) -> str:
     return _serializer(purpose).dumps({"u": user.id, "f": _fingerprint(user, purpose)})
+
+
+def read_password_token(token: str) -> User | None:
+    """A reset link or a staff invitation: both let the holder set the password."""
+    return read_token(token, RESET) or read_token(token, INVITE)
 
 
 def read_token(token: str, purpose: str) -> User | None:

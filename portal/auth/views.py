@@ -7,7 +7,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from portal.auth import services
 from portal.auth.forms import EmailOnlyForm, LoginForm, RegisterForm, ResetPasswordForm
 from portal.auth.models import User
-from portal.auth.tokens import RESET, read_token
+from portal.auth.tokens import read_password_token
 from portal.core.views import safe_next
 from portal.extensions import db, limiter, login_manager
 from portal.forms import EmptyForm
@@ -142,7 +142,7 @@ def reset_request():
 @bp.route("/reset/<token>", methods=["GET", "POST"])
 @limiter.limit(_limit("ACCOUNT_RATE_LIMIT"), methods=["POST"])
 def reset(token: str):
-    user = read_token(token, RESET)
+    user = read_password_token(token)
     if user is None:
         return render("auth/link_invalid.html", form=EmailOnlyForm(), status=400)
     form = ResetPasswordForm(email=user.email)

@@ -3,7 +3,6 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy.exc import IntegrityError
 
 from portal.extensions import db, limiter
 from portal.forms import EmptyForm
@@ -77,27 +76,19 @@ def new():
         return render_invalid("needs/new.html", "needs/_form.html", form=form, touched=None)
 
     key = form.idempotency_key.data
-    need = services.need_by_idempotency_key(key)
-    if need is None:
-        data = services.Submission(
-            title=form.title.data,
-            body=form.body.data,
-            category_id=form.category.data,
-            place=form.place.data or "",
-            email=form.email.data or "",
-            idempotency_key=key,
-            locale=current_locale_code(),
-        )
-        user = current_user if current_user.is_authenticated else None
-        try:
-            need, _token = services.submit_need(data, Actor.public(user), submitter=user)
-            db.session.commit()
-        except IntegrityError:
-            # The same form arrived twice at the same moment: keep the first.
-            db.session.rollback()
-            need = services.need_by_idempotency_key(key)
-            if need is None:
-                raise
+    data = services.Submission(
+        title=form.title.data,
+        body=form.body.data,
+        category_id=form.category.data,
+        place=form.place.data or "",
+        email=form.email.data or "",
+        idempotency_key=key,
+        locale=current_locale_code(),
+    )
+    user = current_user if current_user.is_authenticated else None
+    need = services.commit_submission(
+        key, lambda: services.submit_need(data, Actor.public(user), submitter=user)[0]
+    )
     session[JUST_SUBMITTED] = {"ref": need.ref, "key": key}
     return redirect_after_post(url_for("needs.submitted"))
 

@@ -6,7 +6,6 @@ from flask import Blueprint, abort, flash, redirect, request, session, url_for
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy.exc import IntegrityError
 
 from portal.auth.decorators import admin_required, role_required
 from portal.auth.models import Role
@@ -454,30 +453,22 @@ def intake():
     if not form.validate():
         return render_invalid("triage/intake.html", "triage/_intake_form.html", form=form)
     key = form.idempotency_key.data
-    need = needs_services.need_by_idempotency_key(key)
-    if need is None:
-        data = needs_services.Submission(
-            title=form.title.data,
-            body=form.body.data,
-            category_id=form.category.data,
-            place=form.place.data or "",
-            email=form.email.data or "",
-            idempotency_key=key,
-            locale=services.intake_locale(),
-            channel=Channel(form.channel.data),
-        )
-        try:
-            need, _token = services.staff_intake(data, current_user)
-            db.session.commit()
-        except IntegrityError:
-            db.session.rollback()  # the same form twice at once: keep the first
-            need = needs_services.need_by_idempotency_key(key)
-            if need is None:
-                raise
-        except WorkflowError as error:
-            db.session.rollback()
-            form.channel.errors = [*form.channel.errors, str(error)]
-            return render_invalid("triage/intake.html", "triage/_intake_form.html", form=form)
+    data = needs_services.Submission(
+        title=form.title.data,
+        body=form.body.data,
+        category_id=form.category.data,
+        place=form.place.data or "",
+        email=form.email.data or "",
+        idempotency_key=key,
+        locale=services.intake_locale(),
+        channel=Channel(form.channel.data),
+    )
+    try:
+        needs_services.commit_submission(key, lambda: services.staff_intake(data, current_user)[0])
+    except (WorkflowError, services.TriageError) as error:
+        db.session.rollback()
+        form.channel.errors = [*form.channel.errors, str(error)]
+        return render_invalid("triage/intake.html", "triage/_intake_form.html", form=form)
     session[JUST_ENTERED] = key
     return redirect_after_post(url_for("triage.intake_done"))
 

@@ -176,6 +176,20 @@ MOVES: dict[str, Move] = {
 
 MOVE_LABELS = {name: move.label for name, move in MOVES.items()}
 
+#: The usual moves from a new submission to each state (demo data and tests).
+PATH_TO: dict[NeedStatus, list[str]] = {
+    S.SUBMITTED: [],
+    S.OPEN: ["publish"],
+    S.ROUTED: ["publish", "route"],
+    S.ACCEPTED: ["publish", "route", "accept"],
+    S.IN_PROGRESS: ["publish", "route", "accept", "start"],
+    S.RESOLVED: ["publish", "route", "accept", "start", "resolve"],
+    S.CLOSED: ["publish", "route", "accept", "start", "resolve", "close"],
+    S.REJECTED: ["reject"],
+    S.WITHDRAWN: ["withdraw"],
+    S.DUPLICATE: ["publish", "mark_duplicate"],
+}
+
 
 class WorkflowError(Exception):
     """A move that the table does not allow; the message is translated."""

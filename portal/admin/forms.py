@@ -1,0 +1,307 @@
+"""Forms of the admin management pages. Field rules live here; rules that need
+the database (unique codes, existing accounts) live in admin.services."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    IntegerField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    ValidationError,
+)
+
+from portal.auth.models import Role
+from portal.forms import clean_text
+from portal.partners.models import KIND_LABELS, RESOURCE_LABELS
+from portal.workdays.models import DayKind
+
+#: Outcomes of a quality check.
+CONFIRMED = "confirmed"
+NOT_CONFIRMED = "not_confirmed"
+CHECK_OUTCOMES = {CONFIRMED: _l("Confirmed resolved"), NOT_CONFIRMED: _l("Not confirmed")}
+
+ROLE_LABELS = {
+    Role.MEMBER: _l("Member"),
+    Role.PARTNER: _l("Partner staff"),
+    Role.ADMIN: _l("Admin"),
+}
+#: Lazy, so each request sees its own language.
+DAY_LABELS = {DayKind.HOLIDAY: _l("Holiday"), DayKind.WORKDAY: _l("Make-up working day")}
+
+
+def _choices(labels: dict) -> list[SelectChoice]:
+    return [SelectChoice(str(getattr(key, "value", key)), label) for key, label in labels.items()]
+
+
+def _id_or_zero(value) -> int:
+    """Select values of optional records: "0" or "" means none."""
+    text = str(value or "").strip()
+    return int(text) if text.isdigit() else 0
+
+
+def _lower(value: str | None) -> str | None:
+    return value.lower() if value else value
+
+
+_clean = clean_text
+
+
+def _too_long(limit: int):
+    return Length(max=limit, message=_l("At most %(max)d characters, please."))
+
+
+class _DateField(DateField):
+    """A date field whose parse error is translated."""
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as error:
+            raise ValueError(str(_l("Please give a date as YYYY-MM-DD."))) from error
+
+
+class _IntegerField(IntegerField):
+    """An integer field whose parse error is translated."""
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as error:
+            raise ValueError(str(_l("Please give a whole number."))) from error
+
+
+class OrganisationForm(FlaskForm):
+    name_zh = StringField(
+        _l("Name (Chinese)"),
+        filters=[_clean],
+        validators=[DataRequired(_l("Please give the Chinese name.")), _too_long(200)],
+    )
+    name_en = StringField(_l("Name (English)"), filters=[_clean], validators=[_too_long(200)])
+    kind = SelectField(
+        _l("Kind"),
+        choices=_choices(KIND_LABELS),
+        validators=[DataRequired(_l("Please choose a kind."))],
+    )
+    description_zh = TextAreaField(
+        _l("Description (Chinese)"), filters=[_clean], validators=[_too_long(4000)]
+    )
+    description_en = TextAreaField(
+        _l("Description (English)"), filters=[_clean], validators=[_too_long(4000)]
+    )
+    contact_email = StringField(
+        _l("Contact e-mail"),
+        filters=[_clean, _lower],
+        validators=[
+            Optional(),
+            _too_long(254),
+            Email(_l("Please enter a valid e-mail address."), check_deliverability=False),
+        ],
+    )
+    contact_phone = StringField(
+        _l("Contact phone"),
+        filters=[_clean],
+        validators=[
+            _too_long(40),
+            Regexp(r"^[0-9+()\- ]*$", message=_l("Digits, spaces, + - ( ) only.")),
+        ],
+    )
+    is_active = BooleanField(_l("Active (receives needs and is listed)"), default=True)
+    categories = SelectMultipleField(_l("Categories it handles"), coerce=int, choices=[])
+
+    def __init__(self, *args, categories=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.categories.choices = [SelectChoice(str(c.id), c.name) for c in categories]
+
+
+class ResourceForm(FlaskForm):
+    kind = SelectField(
+        _l("Kind of resource"),
+        choices=_choices(RESOURCE_LABELS),
+        validators=[DataRequired(_l("Please choose a kind."))],
+    )
+    description = StringField(
+        _l("Short description"),
+        filters=[_clean],
+        validators=[DataRequired(_l("Please describe the resource.")), _too_long(300)],
+    )
+
+
+class InviteStaffForm(FlaskForm):
+    email = StringField(
+        _l("E-mail"),
+        filters=[_clean, _lower],
+        validators=[
+            DataRequired(_l("Please enter an e-mail address.")),
+            _too_long(254),
+            Email(_l("Please enter a valid e-mail address."), check_deliverability=False),
+        ],
+    )
+    display_name = StringField(
+        _l("Display name"),
+        filters=[_clean],
+        validators=[
+            DataRequired(_l("Please give a display name.")),
+            Length(min=2, max=40, message=_l("Use between %(min)d and %(max)d characters.")),
+        ],
+    )
+
+
+class CategoryForm(FlaskForm):
+    code = StringField(
+        _l("Code"),
+        description=_l("Short and unique: lower-case letters, digits, - and _."),
+        filters=[_clean, _lower],
+        validators=[
+            DataRequired(_l("Please give a code.")),
+            _too_long(40),
+            Regexp(
+                r"^[a-z0-9_-]+$",
+                message=_l("Only lower-case letters, digits, - and _ please."),
+            ),
+        ],
+    )
+    name_zh = StringField(
+        _l("Name (Chinese)"),
+        filters=[_clean],
+        validators=[DataRequired(_l("Please give the Chinese name.")), _too_long(100)],
+    )
+    name_en = StringField(_l("Name (English)"), filters=[_clean], validators=[_too_long(100)])
+    description_zh = TextAreaField(
+        _l("Description (Chinese)"), filters=[_clean], validators=[_too_long(4000)]
+    )
+    description_en = TextAreaField(
+        _l("Description (English)"), filters=[_clean], validators=[_too_long(4000)]
+    )
+    response_sla_days = _IntegerField(
+        _l("Days to first response (working days)"),
+        default=3,
+        validators=[
+            InputRequired(_l("Please give a number of days.")),
+            NumberRange(min=1, max=365, message=_l("Between %(min)s and %(max)s days.")),
+        ],
+    )
+    resolution_sla_days = _IntegerField(
+        _l("Days to resolution (working days)"),
+        default=15,
+        validators=[
+            InputRequired(_l("Please give a number of days.")),
+            NumberRange(min=1, max=365, message=_l("Between %(min)s and %(max)s days.")),
+        ],
+    )
+    default_partner = SelectField(
+        _l("Default partner (routing rule)"), coerce=_id_or_zero, choices=[]
+    )
+    is_active = BooleanField(_l("Active (offered to people who submit)"), default=True)
+    position = _IntegerField(
+        _l("Position in lists"),
+        default=0,
+        validators=[
+            InputRequired(_l("Please give a number.")),
+            NumberRange(min=0, max=10000, message=_l("Between %(min)s and %(max)s.")),
+        ],
+    )
+
+    def __init__(self, *args, partners=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.default_partner.choices = [SelectChoice("0", _l("None"))] + [
+            SelectChoice(str(o.id), o.name) for o in partners
+        ]
+
+    def validate_resolution_sla_days(self, field):
+        response = self.response_sla_days.data
+        if isinstance(response, int) and isinstance(field.data, int) and field.data < response:
+            raise ValidationError(
+                _l("The time to resolution cannot be shorter than the time to first response.")
+            )
+
+
+class RoleForm(FlaskForm):
+    role = SelectField(
+        _l("Role"),
+        choices=_choices(ROLE_LABELS),
+        validate_choice=False,
+    )
+    organisation = SelectField(
+        _l("Organisation"), coerce=_id_or_zero, choices=[], validate_choice=False
+    )
+
+    def validate_role(self, field):
+        if field.data not in {r.value for r in Role}:
+            raise ValidationError(_l("Please choose a role."))
+
+    def validate_organisation(self, field):
+        if self.role.data == Role.PARTNER.value and not field.data:
+            raise ValidationError(_l("Partner staff must belong to an organisation."))
+
+
+class CalendarDayForm(FlaskForm):
+    day = _DateField(_l("Date"), validators=[InputRequired(_l("Please give a date."))])
+    kind = SelectField(
+        _l("Kind of day"),
+        choices=_choices(DAY_LABELS),
+        validators=[DataRequired(_l("Please choose a kind."))],
+    )
+    name = StringField(_l("Name"), filters=[_clean], validators=[_too_long(100)])
+
+
+class SettingsForm(FlaskForm):
+    route_on_publish = BooleanField(
+        _l("Route a need to its category's default partner as soon as it is published")
+    )
+    escalate_after_days = _IntegerField(
+        _l("Escalate to admins after this many working days past the due date"),
+        validators=[
+            InputRequired(_l("Please give a number of days.")),
+            NumberRange(min=1, max=30, message=_l("Between %(min)s and %(max)s days.")),
+        ],
+    )
+
+
+class SampleForm(FlaskForm):
+    size = _IntegerField(
+        _l("How many needs"),
+        default=10,
+        validators=[
+            InputRequired(_l("Please give a number.")),
+            NumberRange(min=1, max=50, message=_l("Between %(min)s and %(max)s needs.")),
+        ],
+    )
+    date_from = _DateField(
+        _l("Resolved from"), validators=[InputRequired(_l("Please give a start date."))]
+    )
+    date_to = _DateField(
+        _l("Resolved until"), validators=[InputRequired(_l("Please give an end date."))]
+    )
+
+    def validate_date_to(self, field):
+        if self.date_from.data and field.data and field.data < self.date_from.data:
+            raise ValidationError(_l("The end date must not be before the start date."))
+
+
+class CheckOutcomeForm(FlaskForm):
+    outcome = SelectField(
+        _l("Outcome"),
+        choices=_choices(CHECK_OUTCOMES),
+        validate_choice=False,
+    )
+    notes = TextAreaField(_l("Notes"), filters=[_clean], validators=[_too_long(2000)])
+
+    def validate_outcome(self, field):
+        if field.data not in CHECK_OUTCOMES:
+            raise ValidationError(_l("Please choose an outcome."))

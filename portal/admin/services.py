@@ -1,0 +1,750 @@
+"""The rules of the admin management pages: partners, categories, users, the
+working-day calendar, settings, the audit log and quality checks.
+
+Every function takes the acting admin, changes what it must, flushes, and
+writes exactly one audit row with the fields that changed. Nothing here
+commits: the view commits once."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+from sqlalchemy.orm import aliased, joinedload, selectinload
+
+from portal.audit.models import AuditEntry, QualityCheck
+from portal.audit.services import record
+from portal.auth import tokens
+from portal.auth.models import Role, User
+from portal.core.settings import (
+    ESCALATE_AFTER_DAYS,
+    ROUTE_ON_PUBLISH,
+    get_flag,
+    get_int,
+    set_setting,
+)
+from portal.extensions import db
+from portal.models_base import utcnow
+from portal.needs.models import Category, Need, NeedStatus, Outcome
+from portal.notify.services import public_url, queue_email
+from portal.partners.models import (
+    Organisation,
+    OrganisationKind,
+    OrganisationResource,
+    ResourceKind,
+)
+from portal.workdays.models import CalendarDay, DayKind
+from portal.workdays.services import local_zone
+
+PER_PAGE = 20
+AUDIT_PER_PAGE = 50
+SAMPLES_PER_PAGE = 10
+#: Offset pagination stops here, so no request can ask for a huge OFFSET.
+MAX_PAGE = 500
+MAX_SAMPLE = 50
+ESCALATE_RANGE = (1, 30)
+
+
+class AdminError(Exception):
+    """A rule refused the change; `field` names the form field to show it on."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass
+class Page:
+    items: list
+    page: int
+    has_next: bool
+
+    @property
+    def has_previous(self) -> bool:
+        return self.page > 1
+
+
+def bounded_page(value: str | None) -> int:
+    if not value or not value.isdigit():
+        return 1
+    return min(max(int(value), 1), MAX_PAGE)
+
+
+def _paged(stmt, page: int, per_page: int = PER_PAGE) -> Page:
+    rows = list(db.session.execute(stmt.limit(per_page + 1).offset((page - 1) * per_page)))
+    return Page(items=rows[:per_page], page=page, has_next=len(rows) > per_page)
+
+
+def _apply(obj, values: dict) -> tuple[dict, dict]:
+    """Set the values that differ; return what they were and what they are now."""
+    before, after = {}, {}
+    for key, value in values.items():
+        old = getattr(obj, key)
+        if old != value:
+            before[key] = old
+            after[key] = value
+            setattr(obj, key, value)
+    return before, after
+
+
+# --- partner organisations ----------------------------------------------------
+
+
+def partners_page(kind: OrganisationKind | None, page: int) -> Page:
+    """Rows of (organisation, number of staff accounts); categories eagerly."""
+    staff_count = (
+        sa.select(sa.func.count(User.id))
+        .where(User.organisation_id == Organisation.id)
+        .correlate(Organisation)
+        .scalar_subquery()
+    )
+    stmt = sa.select(Organisation, staff_count.label("staff_count")).options(
+        selectinload(Organisation.categories)
+    )
+    if kind is not None:
+        stmt = stmt.where(Organisation.kind == kind)
+    return _paged(stmt.order_by(Organisation.name_zh, Organisation.id), page)
+
+
+def all_organisations() -> list[Organisation]:
+    return list(db.session.scalars(sa.select(Organisation).order_by(Organisation.name_zh)))
+
+
+def all_categories() -> list[Category]:
+    return list(
+        db.session.scalars(
+            sa.select(Category)
+            .options(joinedload(Category.default_partner))
+            .order_by(Category.position, Category.id)
+        )
+    )
+
+
+def get_organisation(org_id: int) -> Organisation | None:
+    return db.session.get(
+        Organisation,
+        org_id,
+        options=[selectinload(Organisation.resources), selectinload(Organisation.categories)],
+    )
+
+
+def staff_of(org: Organisation) -> list[User]:
+    return list(
+        db.session.scalars(
+            sa.select(User).where(User.organisation_id == org.id).order_by(User.display_name)
+        )
+    )
+
+
+def _codes(categories) -> str:
+    return ", ".join(sorted(c.code for c in categories))
+
+
+def _set_categories(org: Organisation, category_ids: list[int]) -> tuple[str, str] | None:
+    wanted = set(category_ids)
+    if wanted == {c.id for c in org.categories}:
+        return None
+    before = _codes(org.categories)
+    chosen = (
+        list(db.session.scalars(sa.select(Category).where(Category.id.in_(wanted))))
+        if wanted
+        else []
+    )
+    org.categories = chosen
+    return before, _codes(chosen)
+
+
+def create_organisation(values: dict, category_ids: list[int], actor: User) -> Organisation:
+    org = Organisation(**values)
+    db.session.add(org)
+    org.categories = []
+    _set_categories(org, category_ids)
+    db.session.flush()
+    after = {k: v for k, v in values.items() if v not in ("", None)}
+    if org.categories:
+        after["categories"] = _codes(org.categories)
+    record(actor, "organisation.create", org, after=after)
+    return org
+
+
+def update_organisation(
+    org: Organisation, values: dict, category_ids: list[int], actor: User
+) -> bool:
+    """False when nothing changed (and nothing is audited)."""
+    before, after = _apply(org, values)
+    changed = _set_categories(org, category_ids)
+    if changed is not None:
+        before["categories"], after["categories"] = changed
+    if not after:
+        return False
+    db.session.flush()
+    record(actor, "organisation.update", org, before=before, after=after)
+    return True
+
+
+def get_resource(org: Organisation, resource_id: int) -> OrganisationResource | None:
+    return next((r for r in org.resources if r.id == resource_id), None)
+
+
+def add_resource(
+    org: Organisation, kind: ResourceKind, description: str, actor: User
+) -> OrganisationResource:
+    resource = OrganisationResource(kind=kind, description=description)
+    org.resources.append(resource)
+    db.session.flush()
+    record(
+        actor,
+        "organisation.resource_add",
+        org,
+        after={"resource_id": resource.id, "kind": kind.value, "description": description},
+    )
+    return resource
+
+
+def update_resource(
+    org: Organisation,
+    resource: OrganisationResource,
+    kind: ResourceKind,
+    description: str,
+    actor: User,
+) -> bool:
+    before, after = _apply(resource, {"kind": kind, "description": description})
+    if not after:
+        return False
+    db.session.flush()
+    record(
+        actor,
+        "organisation.resource_update",
+        org,
+        before={"resource_id": resource.id, **before},
+        after={"resource_id": resource.id, **after},
+    )
+    return True
+
+
+def remove_resource(org: Organisation, resource: OrganisationResource, actor: User) -> None:
+    record(
+        actor,
+        "organisation.resource_remove",
+        org,
+        before={
+            "resource_id": resource.id,
+            "kind": resource.kind.value,
+            "description": resource.description,
+        },
+    )
+    org.resources.remove(resource)
+    db.session.flush()
+
+
+def _email_taken(email: str) -> bool:
+    return (
+        db.session.scalar(
+            sa.select(User.id).where(sa.func.lower(User.email) == email.strip().lower())
+        )
+        is not None
+    )
+
+
+def invite_staff(
+    org: Organisation, email: str, display_name: str, actor: User, locale: str
+) -> User:
+    """A partner account without a password; the e-mailed link (a password
+    reset token) lets its owner choose one, which also confirms the address."""
+    email = email.strip().lower()
+    if _email_taken(email):
+        raise AdminError(
+            _(
+                "An account with this e-mail address already exists. "
+                "Change its role on the Users page instead."
+            ),
+            "email",
+        )
+    user = User(
+        email=email,
+        display_name=display_name,
+        role=Role.PARTNER,
+        organisation=org,
+        email_verified_at=None,
+        password_hash="",
+    )
+    db.session.add(user)
+    db.session.flush()
+    queue_email(
+        user.email,
+        "staff_invitation",
+        locale,
+        user=user,
+        organisation=org,
+        inviter=actor,
+        reset_url=public_url("auth.reset", token=tokens.make_token(user, tokens.INVITE)),
+    )
+    record(
+        actor,
+        "user.invite",
+        user,
+        after={"email": email, "role": Role.PARTNER.value, "organisation_id": org.id},
+    )
+    return user
+
+
+# --- categories ------------------------------------------------------------------
+
+
+def get_category(category_id: int) -> Category | None:
+    return db.session.get(Category, category_id)
+
+
+def _check_category(category: Category | None, values: dict) -> None:
+    if values["response_sla_days"] < 1 or values["resolution_sla_days"] < 1:
+        raise AdminError(_("The time limits must be at least one day."), "response_sla_days")
+    stmt = sa.select(Category.id).where(Category.code == values["code"])
+    if category is not None and category.id is not None:
+        stmt = stmt.where(Category.id != category.id)
+    if db.session.scalar(stmt) is not None:
+        raise AdminError(_("Another category already uses this code."), "code")
+    if values["resolution_sla_days"] < values["response_sla_days"]:
+        raise AdminError(
+            _("The time to resolution cannot be shorter than the time to first response."),
+            "resolution_sla_days",
+        )
+
+
+def create_category(values: dict, actor: User) -> Category:
+    _check_category(None, values)
+    category = Category(**values)
+    db.session.add(category)
+    db.session.flush()
+    record(
+        actor,
+        "category.create",
+        category,
+        after={k: v for k, v in values.items() if v not in ("", None)},
+    )
+    return category
+
+
+def update_category(category: Category, values: dict, actor: User) -> bool:
+    _check_category(category, values)
+    before, after = _apply(category, values)
+    if not after:
+        return False
+    db.session.flush()
+    record(actor, "category.update", category, before=before, after=after)
+    return True
+
+
+# --- users -----------------------------------------------------------------------
+
+
+def users_page(q: str, page: int) -> Page:
+    stmt = sa.select(User).options(joinedload(User.organisation))
+    for term in q.split()[:3]:
+        stmt = stmt.where(
+            sa.or_(
+                User.email.icontains(term, autoescape=True),
+                User.display_name.icontains(term, autoescape=True),
+            )
+        )
+    result = _paged(stmt.order_by(User.email), page)
+    result.items = [row[0] for row in result.items]
+    return result
+
+
+def get_user(user_id: int) -> User | None:
+    return db.session.get(User, user_id, options=[joinedload(User.organisation)])
+
+
+def change_role(user: User, role: Role, organisation: Organisation | None, actor: User) -> bool:
+    """Changing what an account may do logs it out everywhere."""
+    if user.id == actor.id and role != Role.ADMIN:
+        raise AdminError(_("You cannot remove your own admin role."), "role")
+    if role == Role.PARTNER and organisation is None:
+        raise AdminError(_("Partner staff must belong to an organisation."), "organisation")
+    organisation = organisation if role == Role.PARTNER else None
+    new_org_id = organisation.id if organisation is not None else None
+    if user.role == role and user.organisation_id == new_org_id:
+        return False
+    before = {"role": user.role.value, "organisation_id": user.organisation_id}
+    user.role = role
+    user.organisation = organisation
+    user.end_all_sessions()
+    db.session.flush()
+    record(
+        actor,
+        "user.role_change",
+        user,
+        before=before,
+        after={"role": role.value, "organisation_id": new_org_id},
+    )
+    return True
+
+
+def set_active(user: User, active: bool, actor: User) -> bool:
+    if user.id == actor.id and not active:
+        raise AdminError(_("You cannot deactivate your own account."), "active")
+    if user.active == active:
+        return False
+    user.active = active
+    if not active:
+        user.end_all_sessions()
+    db.session.flush()
+    record(
+        actor,
+        "user.activate" if active else "user.deactivate",
+        user,
+        before={"active": not active},
+        after={"active": active},
+    )
+    return True
+
+
+# --- working-day calendar ----------------------------------------------------------
+
+
+def calendar_days(year: int) -> list[CalendarDay]:
+    return list(
+        db.session.scalars(
+            sa.select(CalendarDay)
+            .where(CalendarDay.day >= date(year, 1, 1), CalendarDay.day <= date(year, 12, 31))
+            .order_by(CalendarDay.day)
+        )
+    )
+
+
+def get_calendar_day(day: date) -> CalendarDay | None:
+    return db.session.get(CalendarDay, day)
+
+
+def add_calendar_day(day: date, kind: DayKind, name: str, actor: User) -> CalendarDay:
+    if get_calendar_day(day) is not None:
+        raise AdminError(_("This date is already in the calendar."), "day")
+    row = CalendarDay(day=day, kind=kind, name=name)
+    db.session.add(row)
+    db.session.flush()
+    record(actor, "calendar.add", row, after={"day": day, "kind": kind.value, "name": name})
+    return row
+
+
+def remove_calendar_day(row: CalendarDay, actor: User) -> None:
+    record(
+        actor,
+        "calendar.remove",
+        row,
+        before={"day": row.day, "kind": row.kind.value, "name": row.name},
+    )
+    db.session.delete(row)
+    db.session.flush()
+
+
+# --- settings --------------------------------------------------------------------
+
+
+def current_settings() -> dict:
+    return {
+        "route_on_publish": get_flag(ROUTE_ON_PUBLISH),
+        "escalate_after_days": get_int(ESCALATE_AFTER_DAYS),
+    }
+
+
+def save_settings(route_on_publish: bool, escalate_after_days: int, actor: User) -> int:
+    """How many settings changed; each change is one audit row (set_setting)."""
+    low, high = ESCALATE_RANGE
+    if not low <= escalate_after_days <= high:
+        raise AdminError(
+            _("Between %(min)s and %(max)s days.", min=low, max=high), "escalate_after_days"
+        )
+    changed = 0
+    if get_flag(ROUTE_ON_PUBLISH) != route_on_publish:
+        set_setting(ROUTE_ON_PUBLISH, "1" if route_on_publish else "0", actor)
+        changed += 1
+    if get_int(ESCALATE_AFTER_DAYS) != escalate_after_days:
+        set_setting(ESCALATE_AFTER_DAYS, str(escalate_after_days), actor)
+        changed += 1
+    db.session.flush()
+    return changed
+
+
+# --- the audit log -----------------------------------------------------------------
+
+
+def parse_date(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat((value or "").strip()) if value else None
+    except ValueError:
+        return None
+
+
+def local_day_start(day: date) -> datetime:
+    """Midnight of a local calendar day, in UTC."""
+    return datetime.combine(day, time.min, tzinfo=local_zone()).astimezone(UTC)
+
+
+@dataclass
+class AuditFilters:
+    actor: str = ""
+    action: str = ""
+    object_type: str = ""
+    object_id: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+
+    @classmethod
+    def from_args(cls, args) -> AuditFilters:
+        def text(name: str, limit: int) -> str:
+            return " ".join((args.get(name) or "").split())[:limit]
+
+        return cls(
+            actor=text("actor", 254).lower(),
+            action=text("action", 50),
+            object_type=text("object_type", 40),
+            object_id=text("object_id", 40),
+            date_from=parse_date(args.get("date_from")),
+            date_to=parse_date(args.get("date_to")),
+        )
+
+    def as_args(self) -> dict[str, str]:
+        values = {
+            "actor": self.actor,
+            "action": self.action,
+            "object_type": self.object_type,
+            "object_id": self.object_id,
+            "date_from": self.date_from.isoformat() if self.date_from else "",
+            "date_to": self.date_to.isoformat() if self.date_to else "",
+        }
+        return {k: v for k, v in values.items() if v}
+
+
+@dataclass
+class AuditPage:
+    entries: list[AuditEntry]
+    older_cursor: int | None  # ?before=
+    newer_cursor: int | None  # ?after=
+
+
+def audit_page(
+    filters: AuditFilters, *, before: int | None = None, after: int | None = None
+) -> AuditPage:
+    """Newest first, by keyset on the id: the cost does not grow with the page."""
+    stmt = sa.select(AuditEntry).options(joinedload(AuditEntry.actor))
+    if filters.actor:
+        actor_ids = sa.select(User.id).where(
+            sa.func.lower(User.email).startswith(filters.actor, autoescape=True)
+        )
+        stmt = stmt.where(AuditEntry.actor_id.in_(actor_ids))
+    if filters.action:
+        stmt = stmt.where(AuditEntry.action.startswith(filters.action, autoescape=True))
+    if filters.object_type:
+        stmt = stmt.where(AuditEntry.object_type == filters.object_type)
+    if filters.object_id:
+        stmt = stmt.where(AuditEntry.object_id == filters.object_id)
+    if filters.date_from:
+        stmt = stmt.where(AuditEntry.created_at >= local_day_start(filters.date_from))
+    if filters.date_to:
+        stmt = stmt.where(
+            AuditEntry.created_at < local_day_start(filters.date_to + timedelta(days=1))
+        )
+    n = AUDIT_PER_PAGE
+    if after is not None:
+        rows = list(
+            db.session.scalars(
+                stmt.where(AuditEntry.id > after).order_by(AuditEntry.id).limit(n + 1)
+            )
+        )
+        entries = list(reversed(rows[:n]))
+        return AuditPage(
+            entries=entries,
+            older_cursor=entries[-1].id if entries else None,
+            newer_cursor=entries[0].id if entries and len(rows) > n else None,
+        )
+    if before is not None:
+        stmt = stmt.where(AuditEntry.id < before)
+    rows = list(db.session.scalars(stmt.order_by(AuditEntry.id.desc()).limit(n + 1)))
+    entries = rows[:n]
+    return AuditPage(
+        entries=entries,
+        older_cursor=entries[-1].id if len(rows) > n else None,
+        newer_cursor=entries[0].id if entries and before is not None else None,
+    )
+
+
+def changes(entry: AuditEntry) -> list[tuple[str, object, object]]:
+    """(field, before, after) for every field an audit row mentions."""
+    before, after = entry.before or {}, entry.after or {}
+    keys = list(before) + [k for k in after if k not in before]
+    return [(key, before.get(key), after.get(key)) for key in keys]
+
+
+# --- quality checks --------------------------------------------------------------
+
+
+def _eligible_needs(date_from: date, date_to: date):
+    """Resolved (or closed as resolved) in the local date range, and never drawn
+    into a check before."""
+    already = sa.select(QualityCheck.id).where(QualityCheck.need_id == Need.id).exists()
+    return sa.select(Need.id).where(
+        sa.or_(
+            Need.status == NeedStatus.RESOLVED,
+            sa.and_(Need.status == NeedStatus.CLOSED, Need.outcome == Outcome.RESOLVED),
+        ),
+        Need.resolved_at >= local_day_start(date_from),
+        Need.resolved_at < local_day_start(date_to + timedelta(days=1)),
+        ~already,
+    )
+
+
+class _Sample:
+    """What the audit row of a drawn sample points at: the sample's id."""
+
+    __tablename__ = "quality_checks"
+
+    def __init__(self, sample: str):
+        self.id = sample
+
+
+def new_sample_id() -> str:
+    return utcnow().strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(3)
+
+
+def draw_sample(
+    size: int, date_from: date, date_to: date, actor: User
+) -> tuple[str, list[QualityCheck]]:
+    """Draw up to `size` eligible needs at random. The database picks them
+    (ORDER BY random() LIMIT n), so the candidates never come into Python."""
+    if not 1 <= size <= MAX_SAMPLE:
+        raise AdminError(_("Between %(min)s and %(max)s needs.", min=1, max=MAX_SAMPLE), "size")
+    if date_to < date_from:
+        raise AdminError(_("The end date must not be before the start date."), "date_to")
+    stmt = _eligible_needs(date_from, date_to).order_by(sa.func.random()).limit(size)
+    need_ids = list(db.session.scalars(stmt))
+    if not need_ids:
+        raise AdminError(_("No resolved need from this period is left to check."), "date_from")
+    sample = new_sample_id()
+    now = utcnow()
+    checks = [
+        QualityCheck(need_id=need_id, sample=sample, drawn_by_id=actor.id, drawn_at=now)
+        for need_id in need_ids
+    ]
+    db.session.add_all(checks)
+    db.session.flush()
+    refs = db.session.scalars(sa.select(Need.ref).where(Need.id.in_(need_ids)).order_by(Need.id))
+    record(
+        actor,
+        "quality_check.draw",
+        _Sample(sample),
+        after={
+            "sample": sample,
+            "size": len(need_ids),
+            "from": date_from,
+            "to": date_to,
+            "needs": ", ".join(r or "" for r in refs),
+        },
+    )
+    return sample, checks
+
+
+def get_check(check_id: int) -> QualityCheck | None:
+    return db.session.get(QualityCheck, check_id)
+
+
+def record_check_outcome(check: QualityCheck, outcome: str, notes: str, actor: User) -> bool:
+    from portal.admin.forms import CHECK_OUTCOMES
+
+    if outcome not in CHECK_OUTCOMES:
+        raise AdminError(_("Please choose an outcome."), "outcome")
+    before, after = _apply(check, {"outcome": outcome, "notes": notes})
+    if not after:
+        return False
+    check.checked_by_id = actor.id
+    check.checked_at = utcnow()
+    db.session.flush()
+    record(
+        actor,
+        "quality_check.record",
+        check,
+        before={"sample": check.sample, **before},
+        after={"sample": check.sample, **after},
+    )
+    return True
+
+
+@dataclass
+class CheckRow:
+    check: QualityCheck
+    need_ref: str
+    need_title: str
+    need_status: NeedStatus
+    checked_by: str
+
+
+@dataclass
+class SampleView:
+    sample: str
+    drawn_at: datetime
+    drawn_by: str
+    rows: list[CheckRow] = field(default_factory=list)
+
+    @property
+    def done(self) -> int:
+        return sum(1 for row in self.rows if row.check.outcome)
+
+
+def _check_rows(condition) -> list[tuple[CheckRow, datetime, str]]:
+    drawer = aliased(User)
+    checker = aliased(User)
+    rows = db.session.execute(
+        sa.select(
+            QualityCheck,
+            Need.ref,
+            Need.title,
+            Need.status,
+            drawer.display_name,
+            checker.display_name,
+        )
+        .join(Need, Need.id == QualityCheck.need_id)
+        .join(drawer, drawer.id == QualityCheck.drawn_by_id)
+        .outerjoin(checker, checker.id == QualityCheck.checked_by_id)
+        .where(condition)
+        .order_by(QualityCheck.id)
+    )
+    return [
+        (CheckRow(check, ref or "", title, status, checked_by or ""), drawn_by)
+        for check, ref, title, status, drawn_by, checked_by in rows
+    ]
+
+
+def check_row(check_id: int) -> CheckRow | None:
+    rows = _check_rows(QualityCheck.id == check_id)
+    return rows[0][0] if rows else None
+
+
+def samples_page(page: int, *, only_sample: str | None = None) -> tuple[list[SampleView], bool]:
+    """The newest samples with their checks, in two queries whatever the size."""
+    if only_sample is not None:
+        names, has_next = [only_sample], False
+    else:
+        sample_rows = list(
+            db.session.execute(
+                sa.select(QualityCheck.sample)
+                .group_by(QualityCheck.sample)
+                .order_by(sa.func.max(QualityCheck.id).desc())
+                .limit(SAMPLES_PER_PAGE + 1)
+                .offset((page - 1) * SAMPLES_PER_PAGE)
+            )
+        )
+        has_next = len(sample_rows) > SAMPLES_PER_PAGE
+        names = [row[0] for row in sample_rows[:SAMPLES_PER_PAGE]]
+    if not names:
+        return [], False
+    by_name: dict[str, SampleView] = {}
+    for row, drawn_by in _check_rows(QualityCheck.sample.in_(names)):
+        check = row.check
+        view = by_name.setdefault(
+            check.sample,
+            SampleView(sample=check.sample, drawn_at=check.drawn_at, drawn_by=drawn_by),
+        )
+        view.rows.append(row)
+    return [by_name[name] for name in names if name in by_name], has_next

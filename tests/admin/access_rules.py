@@ -1,0 +1,26 @@
+"""Who may open the admin management pages (picked up by tests/core/test_access.py)."""
+
+ACCESS = {
+    endpoint: "admin"
+    for endpoint in (
+        "admin.partners",
+        "admin.new_partner",
+        "admin.edit_partner",
+        "admin.add_resource",
+        "admin.update_resource",
+        "admin.remove_resource",
+        "admin.invite_staff",
+        "admin.categories",
+        "admin.new_category",
+        "admin.edit_category",
+        "admin.users",
+        "admin.change_role",
+        "admin.set_active",
+        "admin.calendar",
+        "admin.remove_day",
+        "admin.settings",
+        "admin.audit",
+        "admin.checks",
+        "admin.record_check",
+    )
+}
