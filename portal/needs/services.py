@@ -157,7 +157,34 @@ def timeline(need: Need, *, include_internal: bool = False) -> list[TimelineEven
     )
     if not include_internal:
         stmt = stmt.where(TimelineEvent.internal.is_(False))
-    return list(db.session.scalars(stmt.order_by(TimelineEvent.id)))
+    events = list(db.session.scalars(stmt.order_by(TimelineEvent.id)))
+    _mark_late_steps(need, events)
+    return events
+
+
+def _mark_late_steps(need: Need, events: list[TimelineEvent]) -> None:
+    """Flag (as `event.late`) answers given after the response deadline and
+    resolutions after the due date of the partner's assignment."""
+    from portal.partners.models import Assignment
+
+    assignments = list(
+        db.session.scalars(
+            sa.select(Assignment).where(Assignment.need_id == need.id).order_by(Assignment.id)
+        )
+    )
+    for event in events:
+        event.late = False
+        if event.move not in ("accept", "decline", "resolve") or event.organisation_id is None:
+            continue
+        routed = [
+            a
+            for a in assignments
+            if a.organisation_id == event.organisation_id and a.created_at <= event.created_at
+        ]
+        if not routed:
+            continue
+        deadline = routed[-1].due_at if event.move == "resolve" else routed[-1].response_due_at
+        event.late = event.created_at > deadline
 
 
 def latest_public_needs(limit: int) -> list[Need]:

@@ -214,3 +214,26 @@ def test_a_need_goes_around_the_whole_loop(app, client):
         ("need.resolve", staff_second.id),
         ("need.resolve", staff_second.id),
     ]
+
+
+def test_late_answers_are_marked_on_the_public_timeline(app, client):
+    from datetime import timedelta
+
+    from portal.needs.models import NeedStatus as S
+    from portal.workflow.models import TimelineEvent
+    from tests.factories import make_need
+
+    need, _ = make_need(S.RESOLVED)
+    accept = db.session.scalar(
+        sa.select(TimelineEvent).where(
+            TimelineEvent.need_id == need.id, TimelineEvent.move == "accept"
+        )
+    )
+    assignment = db.session.scalar(sa.select(Assignment).where(Assignment.need_id == need.id))
+    assignment.response_due_at = accept.created_at - timedelta(hours=1)
+    db.session.commit()
+    client.set_cookie("locale", "en")
+    page = client.get(f"/needs/{need.ref}").get_data(as_text=True)
+    assert page.count("after the deadline") == 1
+    accepted_at = page.index("<strong>Accepted by the partner</strong>")
+    assert page.index("after the deadline") > accepted_at

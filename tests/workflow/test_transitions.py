@@ -72,8 +72,13 @@ def _actor(role: ActorRole, need, move: str = ""):
     if move == "decline_transfer" and role == ActorRole.PARTNER and need.status == S.ROUTED:
         # Only a partner proposed by a transfer may decline it.
         candidate = make_organisation()
-        transition(need, "transfer", Actor.staff(make_user(Role.ADMIN)), text="Better placed.",
-                   organisation=candidate)
+        transition(
+            need,
+            "transfer",
+            Actor.staff(make_user(Role.ADMIN)),
+            text="Better placed.",
+            organisation=candidate,
+        )
         return Actor.staff(make_user(Role.PARTNER, candidate))
     if role == ActorRole.ADMIN:
         return Actor.staff(make_user(Role.ADMIN))
