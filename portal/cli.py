@@ -67,7 +67,8 @@ def create_admin(email: str, name: str) -> None:
 @click.option("--admin", "admin_email", required=True, help="E-mail of the acting admin.")
 @with_appcontext
 def publish(refs: tuple[str, ...], admin_email: str) -> None:
-    """Publish submitted needs (until the triage queue exists)."""
+    """Publish submitted needs from the command line (admins can also do it in
+    the triage queue at /admin/triage)."""
     from portal.auth.models import Role, User
     from portal.needs.models import Need
     from portal.workflow.services import Actor, WorkflowError, transition

@@ -513,5 +513,25 @@ def _spread_in_time(need, start, rng: random.Random) -> None:
         event.created_at = moment
         if event.move == "publish":
             need.published_at = moment
+        if event.move == "route":
+            _backdate_assignment(need, moment)
+        if event.move == "resolve":
+            need.resolved_at = moment
         moment += timedelta(hours=rng.randint(4, 72))
     need.updated_at = moment
+
+
+def _backdate_assignment(need, routed_at) -> None:
+    """The assignment's deadlines follow the demo routing date, so some demo
+    needs are overdue and the reminders have something to do."""
+    from portal.partners.models import Assignment
+    from portal.workdays.services import add_working_days
+
+    assignment = db.session.scalar(
+        db.select(Assignment).where(Assignment.need_id == need.id).order_by(Assignment.id.desc())
+    )
+    assignment.created_at = routed_at
+    assignment.response_due_at = add_working_days(routed_at, need.category.response_sla_days)
+    assignment.due_at = add_working_days(routed_at, need.category.resolution_sla_days)
+    if assignment.responded_at is not None:
+        assignment.responded_at = routed_at
