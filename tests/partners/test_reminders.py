@@ -44,7 +44,7 @@ def _mails() -> list[OutboxEmail]:
     return list(
         db.session.scalars(
             sa.select(OutboxEmail)
-            .where(OutboxEmail.subject.contains("overdue"))
+            .where(OutboxEmail.body_text.contains("/partner/needs/"))  # reminders only
             .order_by(OutboxEmail.id)
         )
     )
