@@ -62,8 +62,8 @@ def give_feedback(
     comment: str,
     user: User | None = None,
     via_token: bool = False,
-) -> Feedback | None:
-    """Record one answer per person and resolution; None if already answered."""
+) -> bool:
+    """Record one answer per person and resolution; False if already answered."""
     if need.status != NeedStatus.RESOLVED:
         raise WorkflowError(_("Feedback is possible once the need is resolved."))
     if not via_token and (user is None or not _follows(need, user)):
@@ -82,7 +82,7 @@ def give_feedback(
         created_at=utcnow(),
     )
     if not added:
-        return None
+        return False
     who = _("the submitter") if is_submitter else _("a follower")
     summary = _(
         "%(answer)s, satisfaction %(score)d/5 (from %(who)s)",
@@ -96,13 +96,7 @@ def give_feedback(
         transition(need, "reopen", actor, text=comment or _("Not resolved, says the submitter."))
     elif is_submitter and resolved == Resolved.YES:
         transition(need, "close", actor)
-    return db.session.scalar(
-        sa.select(Feedback).where(
-            Feedback.need_id == need.id,
-            Feedback.cycle == need.resolution_count,
-            Feedback.respondent == respondent_key(user, via_token),
-        )
-    )
+    return True
 
 
 def close_stale(now: datetime | None = None, batch: int = 200) -> int:

@@ -34,7 +34,7 @@ def _save(need, form: FeedbackForm, *, user=None, via_token=False) -> bool:
         flash(str(error), "error")
         return False
     db.session.commit()
-    if saved is None:
+    if not saved:
         flash(_("You have already given feedback on this answer."), "info")
     else:
         flash(_("Thank you for your feedback."), "success")
@@ -53,8 +53,8 @@ def by_submitter(token: str):
 @bp.post("/needs/<ref>/feedback")
 @login_required
 def by_follower(ref: str):
-    need = needs_services.public_need(ref)
-    if need is None or not need.is_listed:
+    need = needs_services.listed_need(ref)
+    if need is None:
         abort(404)
     _save(need, FeedbackForm(), user=current_user)
     return redirect_after_post(url_for("needs.show", ref=ref) + "#feedback")

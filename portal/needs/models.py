@@ -183,10 +183,6 @@ class Need(db.Model):
         sa.CheckConstraint("support_count >= 0", name="support_count_not_negative"),
     )
 
-    @property
-    def is_public(self) -> bool:
-        return self.is_listed
-
 
 class NeedContact(db.Model):
     """How to reach the submitter: kept apart from the public fields of a need."""

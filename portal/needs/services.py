@@ -149,6 +149,13 @@ def public_need(ref: str) -> Need | None:
     return None
 
 
+def listed_need(ref: str) -> Need | None:
+    """A need that is on the public list (members act on these: support,
+    follow, feedback); None otherwise."""
+    need = public_need(ref)
+    return need if need is not None and need.is_listed else None
+
+
 def timeline(need: Need, *, include_internal: bool = False) -> list[TimelineEvent]:
     stmt = (
         sa.select(TimelineEvent)

@@ -5,12 +5,18 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.extensions import db, limiter
+from portal.feedback.forms import FeedbackForm
+from portal.feedback.services import can_give_feedback
 from portal.forms import EmptyForm
 from portal.htmx import redirect_after_post, render, render_invalid
 from portal.i18n import current_locale_code
+from portal.models_base import utcnow
 from portal.needs import services
 from portal.needs.forms import NeedForm
 from portal.needs.models import PUBLIC_STATUSES, NeedStatus
+from portal.notify.services import is_following
+from portal.partners.services import current_assignment
+from portal.voting.services import supported_need_ids
 from portal.workflow.services import Actor, WorkflowError, allowed_moves, transition
 
 bp = Blueprint("needs", __name__)
@@ -128,12 +134,6 @@ def show(ref: str):
         if need.duplicate_of.is_listed:
             return redirect(url_for("needs.show", ref=need.duplicate_of.ref), code=301)
         abort(404)
-    from portal.feedback.forms import FeedbackForm
-    from portal.feedback.services import can_give_feedback
-    from portal.models_base import utcnow
-    from portal.notify.services import is_following
-    from portal.partners.services import current_assignment
-    from portal.voting.services import supported_need_ids
 
     user = current_user if current_user.is_authenticated else None
     return render(
@@ -161,8 +161,6 @@ def _tracked_need_or_404(token: str):
 @bp.get("/track/<token>")
 def track(token: str):
     need = _tracked_need_or_404(token)
-    from portal.feedback.forms import FeedbackForm
-    from portal.feedback.services import can_give_feedback
 
     actor = Actor.submitter(token_verified=True)
     response = render(

@@ -15,8 +15,8 @@ bp = Blueprint("notify", __name__)
 @bp.post("/needs/<ref>/follow")
 @login_required
 def follow(ref: str):
-    need = needs_services.public_need(ref)
-    if need is None or not need.is_listed:
+    need = needs_services.listed_need(ref)
+    if need is None:
         abort(404)
     if not EmptyForm().validate():
         abort(400)

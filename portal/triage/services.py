@@ -563,23 +563,12 @@ def bulk_apply(
 # --- staff-assisted intake ---------------------------------------------------------
 
 
-def intake_actor(user: User) -> Actor:
-    """The workflow actor that enters a need for staff. The workflow lets staff
-    submit, but it checks partner staff against an assignment the new need
-    cannot have yet; until that is fixed partner staff submit as a member of
-    the public would (the channel and an audit row still say who)."""
-    actor = Actor.staff(user)
-    if "submit" in allowed_moves(Need(), actor):
-        return actor
-    return Actor.public(user)
-
-
 def staff_intake(data: Submission, user: User) -> tuple[Need, str]:
     if data.channel not in STAFF_CHANNELS:
         raise TriageError(_("Choose how the need reached you."))
     from portal.audit.services import record
 
-    need, token = submit_need(data, intake_actor(user), submitter=None)
+    need, token = submit_need(data, Actor.staff(user), submitter=None)
     # Who entered it and how it reached them (written once the reference exists).
     record(user, "need.intake", need, after={"status": need.status.value, "channel": data.channel})
     return need, token

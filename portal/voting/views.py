@@ -24,8 +24,8 @@ def _vote_limit() -> str:
 
 
 def _public_need_or_404(ref: str) -> Need:
-    need = needs_services.public_need(ref)
-    if need is None or not need.is_listed:
+    need = needs_services.listed_need(ref)
+    if need is None:
         abort(404)
     return need
 
