@@ -111,12 +111,17 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 def _register_blueprints(app: Flask) -> None:
     from portal.admin.views import bp as admin_bp
     from portal.auth.views import bp as auth_bp
+    from portal.comments.views import bp as comments_bp
     from portal.core.views import bp as core_bp
     from portal.feedback.views import bp as feedback_bp
     from portal.me.views import bp as me_bp
     from portal.needs.views import bp as needs_bp
     from portal.notify.views import bp as notify_bp
+    from portal.opendata.views import bp as opendata_bp
+    from portal.partners.directory import bp as directory_bp
     from portal.partners.views import bp as partner_bp
+    from portal.projects.views import bp as projects_bp
+    from portal.transparency.views import bp as transparency_bp
     from portal.triage.views import bp as triage_bp
     from portal.voting.views import bp as voting_bp
 
@@ -131,5 +136,10 @@ def _register_blueprints(app: Flask) -> None:
         triage_bp,
         admin_bp,
         partner_bp,
+        projects_bp,
+        comments_bp,
+        directory_bp,
+        transparency_bp,
+        opendata_bp,
     ):
         app.register_blueprint(blueprint)

@@ -2,6 +2,7 @@
 
 from portal.audit.models import AuditEntry, QualityCheck
 from portal.auth.models import User
+from portal.comments.models import Comment, CommentReport
 from portal.feedback.models import Feedback
 from portal.needs.models import Category, Need, NeedContact
 from portal.notify.models import DigestRun, Follow, OutboxEmail
@@ -12,6 +13,15 @@ from portal.partners.models import (
     OrganisationResource,
     Setting,
 )
+from portal.projects.models import (
+    Milestone,
+    Project,
+    ProjectFollow,
+    ProjectNeed,
+    ProjectProposal,
+    ProjectUpdate,
+    ResourceCommitment,
+)
 from portal.voting.models import PriorityRound, RoundBallot, RoundItem, RoundVote, Support
 from portal.workdays.models import CalendarDay
 from portal.workflow.models import TimelineEvent
@@ -21,6 +31,15 @@ __all__ = [
     "AssignmentRequest",
     "AuditEntry",
     "CalendarDay",
+    "Comment",
+    "CommentReport",
+    "Milestone",
+    "Project",
+    "ProjectFollow",
+    "ProjectNeed",
+    "ProjectProposal",
+    "ProjectUpdate",
+    "ResourceCommitment",
     "Feedback",
     "OrganisationResource",
     "Setting",

@@ -4,6 +4,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, request, sessi
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from portal.comments.services import thread_for
 from portal.extensions import db, limiter
 from portal.feedback.forms import FeedbackForm
 from portal.feedback.services import can_give_feedback
@@ -16,6 +17,7 @@ from portal.needs.forms import NeedForm
 from portal.needs.models import PUBLIC_STATUSES, NeedStatus
 from portal.notify.services import is_following
 from portal.partners.services import current_assignment
+from portal.projects.services import projects_for_need
 from portal.voting.services import supported_need_ids
 from portal.workflow.services import Actor, WorkflowError, allowed_moves, transition
 
@@ -147,6 +149,8 @@ def show(ref: str):
         follow_form=EmptyForm(),
         feedback_form=FeedbackForm(formdata=None) if can_give_feedback(need, user, False) else None,
         assignment=current_assignment(need),
+        projects=projects_for_need(need),
+        thread=thread_for(need=need, user=user),
         now=utcnow(),
     )
 

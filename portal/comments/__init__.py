@@ -1,0 +1,1 @@
+"""Comments on needs and projects, reports and moderation."""

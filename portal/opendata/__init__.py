@@ -1,0 +1,1 @@
+"""Open data downloads (CSV, JSON), Atom feeds and printable QR posters."""

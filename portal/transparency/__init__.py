@@ -1,0 +1,1 @@
+"""The transparency dashboard: numbers and server-rendered charts anyone can read."""
