@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 
 
-def seed(database_url: str, needs: int) -> list[str]:
+def seed(database_url: str, needs: int) -> dict[str, list]:
     import sqlalchemy as sa
     from flask_migrate import upgrade
 
@@ -45,8 +45,12 @@ def seed(database_url: str, needs: int) -> list[str]:
         upgrade()
         if db.session.scalar(sa.select(sa.func.count(Need.id))):
             sys.exit("the benchmark database is not empty")
-        org = Organisation(name_zh="基准伙伴", name_en="Bench partner", kind=OrganisationKind.NGO)
-        db.session.add(org)
+        orgs = [
+            Organisation(name_zh=f"基准伙伴{i}", name_en=f"Bench partner {i}", kind=kind)
+            for i, kind in enumerate(list(OrganisationKind) * 10)
+        ]
+        db.session.add_all(orgs)
+        org = orgs[0]
         categories = [
             Category(code=f"c{i}", name_zh=f"类别{i}", name_en=f"Category {i}", default_partner=org)
             for i in range(12)
@@ -70,9 +74,10 @@ def seed(database_url: str, needs: int) -> list[str]:
         start = datetime.now(UTC) - timedelta(days=365)
         table = Need.__table__
         batch = []
+        loop = LoopRows(orgs, rng)
         for i in range(1, needs + 1):
             status = rng.choice(listed) if rng.random() < 0.9 else NeedStatus.SUBMITTED
-            created = start + timedelta(seconds=i * 30)
+            created = start + timedelta(seconds=i * 30 * 200_000 / needs)
             batch.append(
                 {
                     "id": i,
@@ -91,13 +96,17 @@ def seed(database_url: str, needs: int) -> list[str]:
                     "created_at": created,
                     "updated_at": created,
                     "published_at": created,
+                    "assigned_organisation_id": loop.add(i, status, created),
                 }
             )
             if len(batch) == 5000:
                 db.session.execute(sa.insert(table), batch)
+                loop.flush(db.session)
                 batch.clear()
         if batch:
             db.session.execute(sa.insert(table), batch)
+        loop.flush(db.session)
+        project_ids = seed_projects(db.session, orgs, rng, needs)
         db.session.commit()
         refs = list(
             db.session.scalars(
@@ -105,7 +114,116 @@ def seed(database_url: str, needs: int) -> list[str]:
             )
         )
         db.engine.dispose()
-    return refs
+    return {"refs": refs, "organisations": [o.id for o in orgs], "projects": project_ids}
+
+
+class LoopRows:
+    """Timeline events (route, accept, resolve) and feedback for the seeded
+    needs, so the partner pages and the dashboard compute real metrics."""
+
+    def __init__(self, orgs, rng):
+        self.orgs, self.rng = orgs, rng
+        self.events: list[dict] = []
+        self.feedback: list[dict] = []
+
+    def add(self, need_id: int, status, created) -> int | None:
+        from portal.needs.models import NeedStatus
+
+        if status not in (NeedStatus.ROUTED, NeedStatus.IN_PROGRESS, NeedStatus.CLOSED):
+            return None
+        org = self.rng.choice(self.orgs).id
+        steps = [("route", "open", "routed", 1)]
+        if status != NeedStatus.ROUTED:
+            steps.append(("accept", "routed", "accepted", 1 + self.rng.random() * 4))
+        if status == NeedStatus.CLOSED:
+            steps.append(("resolve", "in_progress", "resolved", 5 + self.rng.random() * 20))
+            if self.rng.random() < 0.3:
+                self.feedback.append(
+                    {
+                        "need_id": need_id,
+                        "cycle": 1,
+                        "respondent": "submitter",
+                        "is_submitter": True,
+                        "resolved": "yes",
+                        "satisfaction": self.rng.randint(1, 5),
+                        "comment": "",
+                        "created_at": created + timedelta(days=27),
+                    }
+                )
+        for move, before, after, days in steps:
+            self.events.append(
+                {
+                    "need_id": need_id,
+                    "move": move,
+                    "from_status": before,
+                    "to_status": after,
+                    "actor_role": "partner" if move != "route" else "admin",
+                    "organisation_id": org,
+                    "text": "",
+                    "internal": False,
+                    "created_at": created + timedelta(days=days),
+                }
+            )
+        return org
+
+    def flush(self, session) -> None:
+        import sqlalchemy as sa
+
+        from portal.feedback.models import Feedback
+        from portal.workflow.models import TimelineEvent
+
+        if self.events:
+            session.execute(sa.insert(TimelineEvent.__table__), self.events)
+        if self.feedback:
+            session.execute(sa.insert(Feedback.__table__), self.feedback)
+        self.events.clear()
+        self.feedback.clear()
+
+
+def seed_projects(session, orgs, rng, needs: int) -> list[int]:
+    """300 projects with five milestones and two commitments each, ten linked needs."""
+    from datetime import date
+
+    from portal.partners.models import ResourceKind
+    from portal.projects.models import (
+        Milestone,
+        Project,
+        ProjectNeed,
+        ProjectStatus,
+        ResourceCommitment,
+    )
+
+    projects = []
+    for i in range(300):
+        project = Project(
+            title=f"基准项目 Bench project {i}",
+            goal="让更多人得到帮助。",
+            target="200 人",
+            target_value=200,
+            lead_organisation_id=rng.choice(orgs).id,
+            status=rng.choice(list(ProjectStatus)),
+            progress=rng.randint(0, 100),
+        )
+        project.supporting_organisations = rng.sample(orgs, 2)
+        project.milestones = [
+            Milestone(title=f"里程碑 {m}", due_on=date(2026, 1 + m, 15), position=m)
+            for m in range(5)
+        ]
+        project.commitments = [
+            ResourceCommitment(
+                organisation_id=project.supporting_organisations[c].id,
+                kind=ResourceKind.VENUES,
+                description="场地",
+            )
+            for c in range(2)
+        ]
+        projects.append(project)
+    session.add_all(projects)
+    session.flush()
+    links = {(p.id, rng.randint(1, needs)) for p in projects for _ in range(10)}
+    session.add_all(ProjectNeed(project_id=p, need_id=n) for p, n in links)
+    session.flush()
+    return [p.id for p in projects]
 
 
 def free_port() -> int:
@@ -218,7 +336,8 @@ def main() -> None:
     env["RATELIMIT_ENABLED"] = "false"
 
     t0 = time.perf_counter()
-    refs = seed(database_url, args.needs)
+    seeded = seed(database_url, args.needs)
+    refs = seeded["refs"]
     print(f"seeded {args.needs} needs in {time.perf_counter() - t0:.1f}s")
 
     scenarios = {
@@ -227,6 +346,19 @@ def main() -> None:
         "list /needs": ("wsgi:app", ["/needs", "/needs?category=3", "/needs?status=open"]),
         "search /needs?q=": ("wsgi:app", ["/needs?q=停车", "/needs?q=lift"]),
         "detail /needs/<ref>": ("wsgi:app", [f"/needs/{ref}" for ref in refs]),
+        "projects /projects": ("wsgi:app", ["/projects", "/projects?status=in_progress"]),
+        "project /projects/<id>": (
+            "wsgi:app",
+            [f"/projects/{i}" for i in seeded["projects"][:100]],
+        ),
+        "partners /partners/<id>": (
+            "wsgi:app",
+            ["/partners"] + [f"/partners/{i}" for i in seeded["organisations"]],
+        ),
+        "dashboard /transparency": (
+            "wsgi:app",
+            ["/transparency", "/transparency?category=3", "/transparency?category=5"],
+        ),
     }
     results = {}
     for name, (app_path, paths) in scenarios.items():

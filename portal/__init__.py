@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from portal.config import INSTANCE_DIR, Config
 from portal.extensions import (
     babel,
+    cache,
     csrf,
     db,
     htmx_ext,
@@ -86,6 +87,7 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     limiter.init_app(app)
+    cache.init_app(app)
     htmx_ext.init_app(app)
     talisman.init_app(
         app,

@@ -35,6 +35,17 @@ class Config:
 
     # Rate limits: in memory for one process, Redis when several share the load.
     RATELIMIT_STORAGE_URI = REDIS_URL or "memory://"
+    DATA_DOWNLOAD_RATE_LIMIT = os.environ.get(
+        "DATA_DOWNLOAD_RATE_LIMIT", "30 per minute; 300 per hour"
+    )
+    #: Rows per database round trip while an open-data download streams.
+    OPENDATA_BATCH_SIZE = int(os.environ.get("OPENDATA_BATCH_SIZE", "1000"))
+    CACHE_TYPE = "RedisCache" if REDIS_URL else "SimpleCache"
+    CACHE_REDIS_URL = REDIS_URL
+    CACHE_KEY_PREFIX = "huiju:"
+    #: How long public statistics may be old, in seconds (they are computed from
+    #: the whole timeline of the period).
+    CACHE_DEFAULT_TIMEOUT = int(os.environ.get("STATS_CACHE_SECONDS", "300"))
     RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
     RATELIMIT_HEADERS_ENABLED = True
     # A sliding window: a burst cannot straddle the start of a new minute.
@@ -84,3 +95,4 @@ class TestConfig(Config):
     SECRET_KEY = "test-secret-key"  # noqa: S105 — tests only
     RATELIMIT_ENABLED = False
     RATELIMIT_STORAGE_URI = "memory://"
+    CACHE_TYPE = "NullCache"  # every test sees the numbers of its own data

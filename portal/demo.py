@@ -11,9 +11,10 @@ from datetime import date, timedelta
 from flask import current_app
 
 from portal.auth.models import Role, User
+from portal.comments.models import Comment
 from portal.extensions import db
 from portal.models_base import utcnow
-from portal.needs.models import Category, Channel, NeedStatus
+from portal.needs.models import Category, Channel, Need, NeedStatus
 from portal.needs.services import Submission, new_idempotency_key, submit_need
 from portal.partners.models import (
     Organisation,
@@ -21,6 +22,7 @@ from portal.partners.models import (
     OrganisationResource,
     ResourceKind,
 )
+from portal.projects.demo import seed_demo_projects
 from portal.workdays.models import CalendarDay, DayKind
 from portal.workflow.models import TimelineEvent
 from portal.workflow.services import PATH_TO, Actor, transition
@@ -369,6 +371,13 @@ TEXTS = {
 }
 
 
+COMMENTS = [
+    "我们楼也有同样的问题，晚上回家很不方便。",
+    "上周末我也看到了，希望尽快处理。参考: https://huiju.example/help",
+    "Same here — thanks for raising it.",
+]
+
+
 def load_demo_data(seed: int = 2026) -> dict[str, int]:
     rng = random.Random(seed)
     orgs: dict[str, Organisation] = {}
@@ -425,6 +434,7 @@ def load_demo_data(seed: int = 2026) -> dict[str, int]:
 
     admin = users["admin@huiju.example"]
     now = utcnow()
+    needs: list[Need] = []
     for index, (code, title, body, place, final) in enumerate(NEEDS):
         category = categories[code]
         need, _token = submit_need(
@@ -457,9 +467,25 @@ def load_demo_data(seed: int = 2026) -> dict[str, int]:
                 organisation=partner if move == "route" else None,
             )
         db.session.flush()
+        needs.append(need)
         _spread_in_time(need, now - timedelta(days=60 - index * 1.5, hours=rng.randint(0, 12)), rng)
     _demo_round(admin, now)
+    seed_demo_projects(list(orgs.values()), needs, admin)
+    _demo_comments(needs, users["member@huiju.example"])
     return {"categories": len(categories), "organisations": len(orgs), "needs": len(NEEDS)}
+
+
+def _demo_comments(needs: list[Need], member: User) -> None:
+    listed = [need for need in needs if need.is_listed][:3]
+    for number, need in enumerate(listed):
+        db.session.add(
+            Comment(
+                need_id=need.id,
+                author_id=member.id,
+                body=COMMENTS[number % len(COMMENTS)],
+                client_token=f"demo-{need.id}",
+            )
+        )
 
 
 def _demo_round(admin: User, now) -> None:

@@ -1,6 +1,7 @@
 """The extension objects, created once and bound to the app in create_app()."""
 
 from flask_babel import Babel
+from flask_caching import Cache
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -34,3 +35,6 @@ babel = Babel()
 limiter = Limiter(key_func=get_remote_address)
 talisman = Talisman()
 htmx_ext = Htmx()
+#: Short-lived numbers shared by every visitor (the transparency dashboard and
+#: partner metrics): in memory for one process, Redis when several share the load.
+cache = Cache()

@@ -15,6 +15,7 @@ number can be narrowed to a partner, a category and an intake channel."""
 
 from __future__ import annotations
 
+import hashlib
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from portal.extensions import db
+from portal.extensions import cache, db
 from portal.feedback.models import Feedback
 from portal.models_base import utcnow
 from portal.needs.models import Category, Channel, Need
@@ -83,17 +84,28 @@ def _days(a: datetime, b: datetime) -> float:
     return (b - a).total_seconds() / 86400
 
 
-def compute(
+GROUPINGS = ("organisation", "category")
+
+
+def _tally(
     *,
-    organisation_id: int | None = None,
-    category_id: int | None = None,
-    channel: Channel | None = None,
-    start: datetime | None = None,
-    end: datetime | None = None,
-    now: datetime | None = None,
-) -> Metrics:
-    now = now or utcnow()
-    result = Metrics(start=start, end=end)
+    group_by: str | None,
+    organisation_id: int | None,
+    category_id: int | None,
+    channel: Channel | None,
+    start: datetime | None,
+    end: datetime | None,
+    now: datetime,
+) -> dict[int | None, Metrics]:
+    """Every number, in a constant number of queries, into one bucket per group
+    (or the single bucket `None` when `group_by` is None). The rules live here
+    only: `compute()` and `compute_grouped()` both read from it."""
+    buckets: dict[int | None, Metrics] = {}
+
+    def bucket(key: int | None) -> Metrics:
+        if key not in buckets:
+            buckets[key] = Metrics(start=start, end=end)
+        return buckets[key]
 
     # Needs with a routing in the period (and scope), then their whole loop history.
     routed_needs = sa.select(TimelineEvent.need_id).where(
@@ -106,7 +118,7 @@ def compute(
     if end is not None:
         routed_needs = routed_needs.where(TimelineEvent.created_at < end)
     stmt = (
-        sa.select(TimelineEvent, Category.response_sla_days)
+        sa.select(TimelineEvent, Category.response_sla_days, Need.category_id)
         .join(Need, Need.id == TimelineEvent.need_id)
         .join(Category, Category.id == Need.category_id)
         .where(TimelineEvent.need_id.in_(routed_needs), TimelineEvent.move.in_(LOOP_MOVES))
@@ -117,9 +129,9 @@ def compute(
     if channel is not None:
         stmt = stmt.where(Need.channel == channel)
     rows = db.session.execute(stmt).all()
-    history: dict[int, list[tuple[TimelineEvent, int]]] = defaultdict(list)
-    for event, sla in rows:
-        history[event.need_id].append((event, sla))
+    history: dict[int, list[tuple[TimelineEvent, int, int]]] = defaultdict(list)
+    for event, sla, need_category in rows:
+        history[event.need_id].append((event, sla, need_category))
 
     overrides = overrides_between(start or (rows[0][0].created_at if rows else now), now)
 
@@ -129,14 +141,22 @@ def compute(
     def in_scope(event: TimelineEvent) -> bool:
         return organisation_id is None or event.organisation_id == organisation_id
 
+    def key_of(event: TimelineEvent, need_category: int) -> int | None:
+        if group_by == "organisation":
+            return event.organisation_id
+        if group_by == "category":
+            return need_category
+        return None
+
     for events in history.values():
         pending: dict[int, datetime] = {}  # organisation → routed at, awaiting an answer
         accepted_at: dict[int, datetime] = {}
         first_routed: dict[int, datetime] = {}
-        for event, sla in events:
+        for event, sla, need_category in events:
             org = event.organisation_id
             if event.move in ("route", "transfer"):
                 if in_scope(event) and in_period(event.created_at):
+                    result = bucket(key_of(event, need_category))
                     result.routed += 1
                     pending[org] = event.created_at
                     first_routed.setdefault(org, event.created_at)
@@ -144,7 +164,7 @@ def compute(
                     answer = next(
                         (
                             e
-                            for e, _ in events
+                            for e, _, _ in events
                             if e.id > event.id
                             and e.organisation_id == org
                             and e.move in ("accept", "decline", "decline_transfer")
@@ -159,22 +179,33 @@ def compute(
                         result.response_days.append(_days(event.created_at, answer.created_at))
             elif event.move == "accept" and org in pending:
                 accepted_at[org] = event.created_at
-                result.accepted += 1
+                bucket(key_of(event, need_category)).accepted += 1
             elif event.move == "resolve" and org in accepted_at:
                 closed_unresolved = any(
-                    e.move == "close_unresolved" and e.id > event.id for e, _ in events
+                    e.move == "close_unresolved" and e.id > event.id for e, _, _ in events
                 )
                 if not closed_unresolved:
+                    result = bucket(key_of(event, need_category))
                     result.resolved += 1
                     result.resolution_days.append(_days(first_routed[org], event.created_at))
                 accepted_at.pop(org)  # a later resolve after a reopen counts once
                 pending.pop(org, None)
 
-    # Satisfaction: the feedback given in the period on needs in scope.
-    feedback = sa.select(
+    # Satisfaction: the feedback given in the period on needs in scope, credited
+    # to the partner the need is assigned to.
+    counts = (
         sa.func.count(Feedback.id),
         sa.func.count(Feedback.id).filter(Feedback.satisfaction >= SATISFIED),
-    ).join(Need, Need.id == Feedback.need_id)
+    )
+    if group_by is None:
+        feedback = sa.select(sa.null(), *counts)
+    else:
+        feedback_key = {
+            "organisation": Need.assigned_organisation_id,
+            "category": Need.category_id,
+        }[group_by]
+        feedback = sa.select(feedback_key, *counts).group_by(feedback_key)
+    feedback = feedback.select_from(Feedback).join(Need, Need.id == Feedback.need_id)
     if organisation_id is not None:
         feedback = feedback.where(Need.assigned_organisation_id == organisation_id)
     if category_id is not None:
@@ -185,10 +216,22 @@ def compute(
         feedback = feedback.where(Feedback.created_at >= start)
     if end is not None:
         feedback = feedback.where(Feedback.created_at < end)
-    result.feedback, result.satisfied = db.session.execute(feedback).one()
+    for key, received, satisfied in db.session.execute(feedback):
+        if group_by is not None and key is None:
+            continue  # feedback on a need no partner holds: in no partner's numbers
+        result = bucket(key)
+        result.feedback, result.satisfied = received, satisfied
 
+    if group_by is None:
+        overdue = sa.select(sa.null(), sa.func.count(Assignment.id))
+    else:
+        overdue_key = {
+            "organisation": Assignment.organisation_id,
+            "category": Need.category_id,
+        }[group_by]
+        overdue = sa.select(overdue_key, sa.func.count(Assignment.id)).group_by(overdue_key)
     overdue = (
-        sa.select(sa.func.count(Assignment.id))
+        overdue.select_from(Assignment)
         .join(Need, Need.id == Assignment.need_id)
         .where(Assignment.state.in_(OPEN_ASSIGNMENT_STATES), Assignment.due_at < now)
     )
@@ -198,5 +241,93 @@ def compute(
         overdue = overdue.where(Need.category_id == category_id)
     if channel is not None:
         overdue = overdue.where(Need.channel == channel)
-    result.overdue_now = db.session.scalar(overdue) or 0
-    return result
+    for key, count in db.session.execute(overdue):
+        bucket(key).overdue_now = count
+    return buckets
+
+
+def compute(
+    *,
+    organisation_id: int | None = None,
+    category_id: int | None = None,
+    channel: Channel | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    now: datetime | None = None,
+) -> Metrics:
+    buckets = _tally(
+        group_by=None,
+        organisation_id=organisation_id,
+        category_id=category_id,
+        channel=channel,
+        start=start,
+        end=end,
+        now=now or utcnow(),
+    )
+    return buckets.get(None) or Metrics(start=start, end=end)
+
+
+def compute_grouped(
+    by: str,
+    *,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    now: datetime | None = None,
+    category_id: int | None = None,
+) -> dict[int, Metrics]:
+    """The numbers of `compute()` for every partner (`by="organisation"`) or
+    every category (`by="category"`) at once, in the same few queries whatever
+    the number of groups. A group with nothing to count is absent: use
+    `.get(id)` and treat a missing group as "no data"."""
+    if by not in GROUPINGS:
+        raise ValueError(f"cannot group metrics by {by!r}")
+    buckets = _tally(
+        group_by=by,
+        organisation_id=None,
+        category_id=category_id,
+        channel=None,
+        start=start,
+        end=end,
+        now=now or utcnow(),
+    )
+    return {key: metrics for key, metrics in buckets.items() if key is not None}
+
+
+def _shared(key: tuple, produce):
+    """A number every visitor sees, computed once per CACHE_DEFAULT_TIMEOUT
+    seconds (in Redis when REDIS_URL is set, so all app processes share it)."""
+    name = "metrics:" + hashlib.sha256(repr(key).encode()).hexdigest()
+    value = cache.get(name)
+    if value is None:
+        value = produce()
+        cache.set(name, value)
+    return value
+
+
+def compute_public(
+    *,
+    organisation_id: int | None = None,
+    category_id: int | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> Metrics:
+    """`compute()` for public pages, as of now, shared through the cache."""
+    scope = {"organisation_id": organisation_id, "category_id": category_id}
+    return _shared(
+        ("one", tuple(sorted(scope.items())), start, end),
+        lambda: compute(start=start, end=end, **scope),
+    )
+
+
+def compute_grouped_public(
+    by: str,
+    *,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    category_id: int | None = None,
+) -> dict[int, Metrics]:
+    """`compute_grouped()` for public pages and downloads, shared through the cache."""
+    return _shared(
+        ("grouped", by, category_id, start, end),
+        lambda: compute_grouped(by, start=start, end=end, category_id=category_id),
+    )

@@ -179,6 +179,7 @@ class Need(db.Model):
         sa.Index("ix_needs_listed_support", "is_listed", "support_count", "id"),
         # Staff queues filter by state.
         sa.Index("ix_needs_status_created", "status", "created_at"),
+        sa.Index("ix_needs_listed_created", "is_listed", "created_at"),
         sa.Index("ix_needs_status_resolved", "status", "resolved_at"),
         sa.CheckConstraint("support_count >= 0", name="support_count_not_negative"),
     )
@@ -191,6 +192,10 @@ class NeedContact(db.Model):
 
     need_id: Mapped[int] = mapped_column(sa.ForeignKey("needs.id"), primary_key=True)
     email: Mapped[str] = mapped_column(sa.String(254), default="")
+    #: Taken by staff at a phone or walk-in intake (and by the Open311 API), so
+    #: the partner can call back; never shown publicly.
+    name: Mapped[str] = mapped_column(sa.String(100), default="", server_default="")
+    phone: Mapped[str] = mapped_column(sa.String(40), default="", server_default="")
     #: The language the submitter used, for the e-mails we send them.
     locale: Mapped[str] = mapped_column(sa.String(10), default="zh_CN")
     consent_notice_version: Mapped[str] = mapped_column(sa.String(20))

@@ -72,6 +72,8 @@ class Submission:
     idempotency_key: str
     locale: str
     channel: Channel = Channel.WEB
+    name: str = ""
+    phone: str = ""
 
 
 def submit_need(data: Submission, actor: Actor, submitter: User | None = None) -> tuple[Need, str]:
@@ -92,6 +94,8 @@ def submit_need(data: Submission, actor: Actor, submitter: User | None = None) -
     )
     need.contact = NeedContact(
         email=(data.email or "").lower(),
+        name=data.name,
+        phone=data.phone,
         locale=data.locale,
         consent_notice_version=current_app.config["PRIVACY_NOTICE_VERSION"],
     )

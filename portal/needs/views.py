@@ -71,8 +71,11 @@ def new():
     form = NeedForm(categories=categories)
     if request.method == "GET":
         form.idempotency_key.data = services.new_idempotency_key()
-        if request.args.get("category", "").isdigit():
-            form.category.data = int(request.args["category"])
+        wanted = request.args.get("category", "")
+        for category in categories:  # by id, or by code (QR posters link with the code)
+            if wanted in (str(category.id), category.code):
+                form.category.data = category.id
+        form.place.data = (request.args.get("place") or "")[:200]
         return render("needs/new.html", form=form, touched=None)
 
     valid = form.validate()

@@ -159,10 +159,89 @@ def notify_followers(need: Need, event: TimelineEvent) -> int:
     return queued
 
 
+#: At most this many need events and project updates per member in one digest.
+DIGEST_LIMIT = 100
+
+
+def _ranked(stmt, user_column, order_column, limit: int):
+    """The newest `limit` rows per member of a SELECT (a window function, so
+    one query serves a whole batch of members)."""
+    rank = sa.func.row_number().over(partition_by=user_column, order_by=order_column.desc())
+    inner = stmt.add_columns(rank.label("rank")).subquery()
+    return inner, inner.c.rank <= limit
+
+
+def _digest_since(now):
+    return sa.func.coalesce(User.last_digest_at, now - timedelta(days=1))
+
+
+def _need_events_for(user_ids: list[int], now) -> dict[int, list[TimelineEvent]]:
+    """What changed on the followed needs since each member's last digest, for a
+    batch of members in one query (as updates_for, oldest first)."""
+    stmt = (
+        sa.select(Follow.user_id.label("user_id"), TimelineEvent.id.label("event_id"))
+        .join(Follow, Follow.need_id == TimelineEvent.need_id)
+        .join(User, User.id == Follow.user_id)
+        .where(
+            Follow.user_id.in_(user_ids),
+            TimelineEvent.internal.is_(False),
+            TimelineEvent.created_at >= Follow.created_at,
+            TimelineEvent.created_at >= _digest_since(now),
+            TimelineEvent.move != "submit",
+        )
+    )
+    inner, keep = _ranked(stmt, Follow.user_id, TimelineEvent.id, DIGEST_LIMIT)
+    rows = db.session.execute(
+        sa.select(inner.c.user_id, TimelineEvent)
+        .join(TimelineEvent, TimelineEvent.id == inner.c.event_id)
+        .options(joinedload(TimelineEvent.need))
+        .where(keep)
+        .order_by(inner.c.user_id, TimelineEvent.id)
+    ).all()
+    events: dict[int, list[TimelineEvent]] = {}
+    for user_id, event in rows:
+        events.setdefault(user_id, []).append(event)
+    return events
+
+
+def _project_updates_for(user_ids: list[int], now) -> dict[int, list[tuple]]:
+    """The updates published on the projects each member follows (and did not
+    stop following) since the last digest, as (update, project) pairs, oldest
+    first: one query for a batch of members."""
+    from portal.projects.models import Project, ProjectFollow, ProjectUpdate
+
+    stmt = (
+        sa.select(ProjectFollow.user_id.label("user_id"), ProjectUpdate.id.label("update_id"))
+        .join(ProjectFollow, ProjectFollow.project_id == ProjectUpdate.project_id)
+        .join(User, User.id == ProjectFollow.user_id)
+        .where(
+            ProjectFollow.user_id.in_(user_ids),
+            ProjectFollow.stopped_at.is_(None),
+            User.notify_followed == Delivery.DAILY,
+            ProjectUpdate.created_at >= ProjectFollow.created_at,
+            ProjectUpdate.created_at >= _digest_since(now),
+        )
+    )
+    inner, keep = _ranked(stmt, ProjectFollow.user_id, ProjectUpdate.id, DIGEST_LIMIT)
+    rows = db.session.execute(
+        sa.select(inner.c.user_id, ProjectUpdate, Project)
+        .join(ProjectUpdate, ProjectUpdate.id == inner.c.update_id)
+        .join(Project, Project.id == ProjectUpdate.project_id)
+        .where(keep)
+        .order_by(inner.c.user_id, ProjectUpdate.id)
+    ).all()
+    updates: dict[int, list[tuple]] = {}
+    for user_id, update, project in rows:
+        updates.setdefault(user_id, []).append((update, project))
+    return updates
+
+
 def send_digests(now=None) -> int:
     """One e-mail per member per day with what changed on the needs they follow
-    (for the kinds they set to the daily digest). Safe to run again: a member
-    who already had today's digest is skipped."""
+    (for the kinds they set to the daily digest) and the updates on the projects
+    they follow (when followed things come daily). Safe to run again: a member
+    who already had today's digest is skipped. Per batch of members: three
+    SELECTs, then the writes of each digest sent."""
     now = now or utcnow()
     today = now.date()
     sent = 0
@@ -185,16 +264,19 @@ def send_digests(now=None) -> int:
         )
         if not users:
             return sent
+        last_id = users[-1].id
+        ids = [user.id for user in users]
+        need_events = _need_events_for(ids, now)
+        project_updates = _project_updates_for(ids, now)
         for user in users:
-            last_id = user.id
-            since = user.last_digest_at or (now - timedelta(days=1))
             events = [
                 e
-                for e in updates_for(user, since=since, limit=100)
+                for e in need_events.get(user.id, [])
                 if (user.notify_own if e.need.submitter_id == user.id else user.notify_followed)
                 == Delivery.DAILY
             ]
-            if not events:
+            updates = project_updates.get(user.id, [])
+            if not events and not updates:
                 continue
             if not insert_if_absent(DigestRun, user_id=user.id, day=today, created_at=now):
                 continue
@@ -203,9 +285,11 @@ def send_digests(now=None) -> int:
                 "daily_digest",
                 user.locale or current_app.config["BABEL_DEFAULT_LOCALE"],
                 user=user,
-                events=list(reversed(events)),
+                events=events,
+                project_updates=updates,
                 settings_url=public_url("me.index") + "#notifications",
                 need_url=lambda need: public_url("needs.show", ref=need.ref),
+                project_url=lambda project: public_url("projects.show", project_id=project.id),
             )
             user.last_digest_at = now
             sent += 1

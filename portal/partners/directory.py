@@ -1,7 +1,48 @@
-"""/partners and /partners/<id>: the public directory and a page per partner."""
+"""/partners and /partners/<id>: the public directory and a page per partner.
+Only active partners are shown; nothing here names a staff member or shows a
+person's contact details (the organisation's own e-mail and phone are public)."""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, abort, request
+
+from portal.htmx import render
+from portal.partners.models import OrganisationKind
+from portal.transparency import services
 
 bp = Blueprint("directory", __name__)
+
+
+@bp.context_processor
+def formatters() -> dict:
+    return services.FORMATTERS
+
+
+@bp.get("/partners")
+def index():
+    value = request.args.get("kind", "")
+    kind = OrganisationKind(value) if value in set(OrganisationKind) else None
+    return render(
+        "partners/directory.html",
+        groups=services.directory(kind),
+        counts=services.kind_counts(),
+        kind=kind,
+        kinds=list(OrganisationKind),
+    )
+
+
+@bp.get("/partners/<int:organisation_id>")
+def show(organisation_id: int):
+    organisation = services.public_partner(organisation_id)
+    if organisation is None:
+        abort(404)
+    filters = services.Filters.from_args(request.args)
+    return render(
+        "partners/public.html",
+        "partners/_public_metrics.html",
+        organisation=organisation,
+        projects=services.partner_projects(organisation),
+        metrics=services.partner_metrics(organisation, filters.period),
+        open_now=services.open_assignments(organisation),
+        filters=filters,
+    )

@@ -159,6 +159,8 @@ class Project(db.Model):
     round_id: Mapped[int | None] = mapped_column(sa.ForeignKey("priority_rounds.id"))
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     follower_count: Mapped[int] = mapped_column(default=0)
+    #: From the admin's "new project" form, so a double submit creates one project.
+    idempotency_key: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -202,7 +204,12 @@ class Milestone(db.Model):
     done_on: Mapped[date | None] = mapped_column(sa.Date)
     done_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     position: Mapped[int] = mapped_column(default=0)
+    client_token: Mapped[str | None] = mapped_column(sa.String(64))  # one row per form render
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (
+        sa.UniqueConstraint("project_id", "client_token", name="uq_project_milestones_token"),
+    )
 
     def is_late(self, today: date) -> bool:
         """Done after its due date, or not done and past it."""
@@ -227,9 +234,14 @@ class ResourceCommitment(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     delivered_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    client_token: Mapped[str | None] = mapped_column(sa.String(64))  # one row per form render
 
     organisation: Mapped[Organisation] = relationship()
     resource: Mapped[OrganisationResource | None] = relationship()
+
+    __table_args__ = (
+        sa.UniqueConstraint("project_id", "client_token", name="uq_project_commitments_token"),
+    )
 
 
 class ProjectUpdate(db.Model):
@@ -244,11 +256,15 @@ class ProjectUpdate(db.Model):
     author_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     body_markdown: Mapped[str] = mapped_column(sa.Text)
     body_html: Mapped[str] = mapped_column(sa.Text)
+    client_token: Mapped[str | None] = mapped_column(sa.String(64))  # one row per form render
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     organisation: Mapped[Organisation | None] = relationship()
 
-    __table_args__ = (sa.Index("ix_project_updates_project_id", "project_id", "id"),)
+    __table_args__ = (
+        sa.Index("ix_project_updates_project_id", "project_id", "id"),
+        sa.UniqueConstraint("project_id", "client_token", name="uq_project_updates_token"),
+    )
 
 
 class ProjectFollow(db.Model):

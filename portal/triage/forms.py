@@ -16,7 +16,14 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    Optional,
+    Regexp,
+    ValidationError,
+)
 
 from portal.forms import clean_text
 from portal.needs.forms import NeedForm
@@ -238,6 +245,20 @@ class IntakeForm(NeedForm):
         filters=[clean_text],
         validators=NeedForm.email.kwargs["validators"],
         description=_l("They receive the tracking link and updates there. Never shown publicly."),
+    )
+    contact_name = StringField(
+        _l("The person's name (optional)"),
+        filters=[clean_text],
+        validators=[Length(max=100)],
+        description=_l("So the partner can call back. Never shown publicly."),
+    )
+    phone = StringField(
+        _l("The person's phone number (optional)"),
+        filters=[clean_text],
+        validators=[
+            Length(max=40),
+            Regexp(r"^[0-9+\-() ]*$", message=_l("Use digits, spaces and + - ( ) only.")),
+        ],
     )
     consent = BooleanField(
         _l("The person was told about the privacy notice and agrees that the need is processed."),

@@ -459,6 +459,8 @@ def intake():
         category_id=form.category.data,
         place=form.place.data or "",
         email=form.email.data or "",
+        name=form.contact_name.data or "",
+        phone=form.phone.data or "",
         idempotency_key=key,
         locale=services.intake_locale(),
         channel=Channel(form.channel.data),

@@ -39,4 +39,5 @@ class TimelineEvent(db.Model):
         sa.Index("ix_timeline_events_need_id_id", "need_id", "id"),
         sa.Index("ix_timeline_events_move_created", "move", "created_at"),
         sa.Index("ix_timeline_events_org_move", "organisation_id", "move", "created_at"),
+        sa.Index("ix_timeline_events_created", "created_at"),  # open-data date filter
     )

@@ -13,7 +13,7 @@ from portal.models_base import utcnow
 from portal.needs.models import NeedStatus
 from portal.voting.services import create_round
 from tests.conftest import csrf_token_from
-from tests.factories import make_need, make_user
+from tests.factories import make_category, make_need, make_user
 
 PUBLIC = {
     "core.home",
@@ -99,8 +99,40 @@ def world(app):
         "partner": make_user(Role.PARTNER),
         "admin": admin,
     }
+    _add_project_and_comment(need, users)
+    make_category(code="x")  # for the feed and poster URLs that take a category code
     db.session.commit()
     return {"ref": need.ref, "token": token, "round_id": round_.id, "users": users}
+
+
+def _add_project_and_comment(need, users) -> None:
+    """Rows with id 1 for the URLs that take a project, proposal or comment id
+    (the partner's organisation leads the project; the member commented)."""
+    from portal.comments.models import Comment
+    from portal.projects.models import Project, ProjectNeed, ProjectProposal
+
+    proposal = ProjectProposal(
+        title="Proposal",
+        background="Why",
+        goal="Goal",
+        expected_result="Result",
+        target="10 things",
+        proposer_id=users["member"].id,
+        idempotency_key="access-proposal",
+    )
+    project = Project(
+        title="Project",
+        goal="Goal",
+        target="10 things",
+        lead_organisation_id=users["partner"].organisation_id,
+    )
+    db.session.add_all([proposal, project])
+    db.session.flush()
+    db.session.add(ProjectNeed(project_id=project.id, need_id=need.id))
+    db.session.add(
+        Comment(need_id=need.id, author_id=users["member"].id, body="Hello", client_token="a")
+    )
+    db.session.flush()
 
 
 def _urls(app, world, endpoints):

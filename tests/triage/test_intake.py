@@ -99,6 +99,20 @@ def test_sending_the_same_form_twice_makes_one_need(client, login, category):
     assert db.session.scalar(sa.select(sa.func.count(Need.id))) == 1
 
 
+def test_the_callers_name_and_phone_reach_admins_but_never_the_public(client, login, category):
+    login(make_user(Role.ADMIN))
+    db.session.commit()
+    data = _form(
+        client, category=str(category.id), contact_name="Wang Caller", phone="+86 138 0000 1111"
+    )
+    assert client.post("/staff/needs/new", data=data).status_code == 303
+    need = db.session.scalar(sa.select(Need))
+    assert (need.contact.name, need.contact.phone) == ("Wang Caller", "+86 138 0000 1111")
+
+    admin_page = client.get(f"/admin/needs/{need.ref}").get_data(as_text=True)
+    assert "Wang Caller" in admin_page and "+86 138 0000 1111" in admin_page
+
+
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
@@ -108,6 +122,7 @@ def test_sending_the_same_form_twice_makes_one_need(client, login, category):
         ({"title": ""}, "Please give your need a title."),
         ({"category": "0"}, "Please choose a category."),
         ({"email": "not-an-address"}, "Please enter a valid e-mail address."),
+        ({"phone": "call me maybe"}, "Use digits, spaces and + - ( ) only."),
     ],
 )
 def test_bad_input_is_refused(client, login, category, overrides, message):

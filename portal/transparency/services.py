@@ -1,0 +1,811 @@
+"""The numbers of the transparency dashboard and of the public partner pages,
+and the geometry of their charts.
+
+Every page here runs a constant number of queries whatever the data size:
+counts are grouped in SQL (per month, per status, per round), the response-loop
+numbers come from `portal.metrics.services` in one pass per grouping. Chart
+scales are computed here so templates only place what they are given."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+
+import sqlalchemy as sa
+from flask_babel import format_date, format_decimal, format_percent
+from flask_babel import gettext as _
+from sqlalchemy.orm import joinedload, selectinload
+
+from portal.auth.models import Role, User
+from portal.extensions import db
+from portal.metrics.services import (
+    Metrics,
+    compute,
+    compute_grouped,
+    compute_grouped_public,
+    compute_public,
+)
+from portal.models_base import utcnow
+from portal.needs.models import PUBLIC_STATUSES, Category, Need, NeedStatus
+from portal.partners.models import (
+    OPEN_ASSIGNMENT_STATES,
+    Assignment,
+    Organisation,
+    OrganisationKind,
+)
+from portal.projects.models import Project, ProjectNeed, ProjectStatus, project_supporters
+from portal.voting.models import PriorityRound
+from portal.workdays.services import local_zone
+from portal.workflow.models import TimelineEvent
+
+#: The longest period the dashboard draws month by month.
+MAX_MONTHS = 60
+DEFAULT_MONTHS = 12
+#: Rounds and projects listed on the dashboard (the newest / furthest along).
+ROUNDS_SHOWN = 12
+TOP_PROJECTS = 8
+#: A partner page lists at most this many projects; the directory this many partners.
+PARTNER_PROJECTS = 50
+DIRECTORY_LIMIT = 500
+
+# --- formatting in the reader's locale -------------------------------------------
+
+
+def fmt_rate(value: float | None) -> str:
+    """A rate, or "—" when nothing could be counted (never a misleading 0 %)."""
+    return "—" if value is None else format_percent(value, "#,##0.0%")
+
+
+def fmt_number(value: int | float | None) -> str:
+    return "—" if value is None else format_decimal(value)
+
+
+def fmt_days(value: float | None) -> str:
+    return "—" if value is None else format_decimal(value, "#,##0.0")
+
+
+FORMATTERS = {"fmt_rate": fmt_rate, "fmt_number": fmt_number, "fmt_days": fmt_days}
+
+# --- the period and the filters ---------------------------------------------------
+
+
+def local_today(now: datetime | None = None) -> date:
+    return (now or utcnow()).astimezone(local_zone()).date()
+
+
+def _local_midnight(day: date) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=local_zone()).astimezone(UTC)
+
+
+def _months_back(day: date, months: int) -> date:
+    """The first day of the month `months` months before `day`'s month."""
+    index = day.year * 12 + day.month - 1 - months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+@dataclass(frozen=True)
+class Period:
+    """Local dates, both included; `start`/`end` are the UTC bounds [start, end)."""
+
+    first_day: date
+    last_day: date
+
+    @property
+    def start(self) -> datetime:
+        return _local_midnight(self.first_day)
+
+    @property
+    def end(self) -> datetime:
+        return _local_midnight(self.last_day + timedelta(days=1))
+
+    def months(self) -> list[str]:
+        """Every month of the period as "YYYY-MM", oldest first."""
+        months = []
+        year, month = self.first_day.year, self.first_day.month
+        while (year, month) <= (self.last_day.year, self.last_day.month):
+            months.append(f"{year:04d}-{month:02d}")
+            year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+        return months
+
+    @classmethod
+    def default(cls, today: date | None = None) -> Period:
+        """The last twelve months, the current one included."""
+        today = today or local_today()
+        return cls(_months_back(today, DEFAULT_MONTHS - 1), today)
+
+
+def _parse_day(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+@dataclass
+class Filters:
+    """The dashboard's GET form (start, end, category) as typed, the period and
+    category it means, and what was wrong with it. Bad input never breaks the
+    page: the wrong part falls back to its default and an error says why."""
+
+    start_text: str = ""
+    end_text: str = ""
+    category_text: str = ""
+    period: Period = field(default_factory=Period.default)
+    category_id: int | None = None
+    errors: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_args(cls, args: Mapping[str, str], category_ids: set[int] | None = None) -> Filters:
+        filters = cls(
+            start_text=args.get("start", "").strip()[:20],
+            end_text=args.get("end", "").strip()[:20],
+            category_text=args.get("category", "").strip()[:20],
+        )
+        filters.period = filters._parse_period()
+        if category_ids is not None and filters.category_text:
+            value = filters.category_text
+            if value.isdigit() and int(value) in category_ids:
+                filters.category_id = int(value)
+            else:
+                filters.errors.append(_("Choose a category from the list."))
+        return filters
+
+    def _parse_period(self) -> Period:
+        default = Period.default()
+        first = _parse_day(self.start_text) if self.start_text else None
+        last = _parse_day(self.end_text) if self.end_text else None
+        if (self.start_text and first is None) or (self.end_text and last is None):
+            self.errors.append(_("Enter dates as year-month-day, for example 2026-03-31."))
+            return default
+        last = last or default.last_day
+        first = first or _months_back(last, DEFAULT_MONTHS - 1)
+        if last < first:
+            self.errors.append(_("The end date must be on or after the start date."))
+            return default
+        if len(Period(first, last).months()) > MAX_MONTHS:
+            self.errors.append(
+                _("Choose a period of at most %(months)d months.", months=MAX_MONTHS)
+            )
+            return default
+        return Period(first, last)
+
+    def as_args(self) -> dict[str, str]:
+        args = {"start": self.start_text, "end": self.end_text, "category": self.category_text}
+        return {key: value for key, value in args.items() if value}
+
+
+# --- SQL helpers ------------------------------------------------------------------
+
+
+def month_of(column: sa.ColumnElement) -> sa.ColumnElement[str]:
+    """The local month ("YYYY-MM") of a UTC timestamp column, in SQL.
+
+    PostgreSQL converts with the zone's rules; SQLite knows no zones, so it
+    shifts by the zone's current UTC offset (exact for zones without daylight
+    saving time, such as Asia/Shanghai)."""
+    zone = local_zone()
+    if db.session.get_bind().dialect.name == "postgresql":
+        return sa.func.to_char(sa.func.timezone(zone.key, column), "YYYY-MM")
+    offset = utcnow().astimezone(zone).utcoffset() or timedelta(0)
+    minutes = int(offset.total_seconds() // 60)
+    return sa.func.strftime("%Y-%m", column, f"{minutes:+d} minutes")
+
+
+# --- chart geometry ----------------------------------------------------------------
+
+CHART_WIDTH = 360
+
+
+def nice_ceiling(value: float) -> float:
+    """The smallest 1, 2, 5 × 10ⁿ at or above `value` (at least 1): a round top
+    for an axis."""
+    if value <= 1:
+        return 1
+    magnitude = 10 ** math.floor(math.log10(value))
+    for step in (1, 2, 5, 10):
+        if value <= step * magnitude:
+            return step * magnitude
+    return 10 * magnitude  # pragma: no cover - the loop always returns
+
+
+@dataclass
+class HBar:
+    label: str  # shortened to fit the line; the data table has it whole
+    full_label: str
+    display: str
+    width: float  # of the bar, in viewBox units (0 when there is no value)
+    y: float  # of the label's baseline
+    bar_y: float  # of the bar, under its label
+    series: int = 1
+
+
+#: Width of a label line in "narrow character" units: a CJK character counts two.
+LABEL_UNITS = 44
+
+
+def shorten(label: str, units: int = LABEL_UNITS) -> str:
+    used = 0
+    for i, char in enumerate(label):
+        used += 2 if ord(char) > 0x2E7F else 1
+        if used > units:
+            return label[: max(i - 1, 1)] + "…"
+    return label
+
+
+@dataclass
+class HBarChart:
+    """Horizontal bars, one per row, each labelled on the line above it: fits a
+    phone whatever the label's length. `rows` back the data table too."""
+
+    key: str
+    title: str
+    desc: str
+    bars: list[HBar]
+    height: float
+    columns: tuple[str, str]
+    width: int = CHART_WIDTH
+    row_height: int = 38
+    bar_height: int = 14
+
+
+def hbar_chart(
+    key: str,
+    title: str,
+    desc: str,
+    rows: list[tuple[str, float | None, str]],
+    *,
+    maximum: float | None = None,
+    columns: tuple[str, str] | None = None,
+    series: int = 1,
+) -> HBarChart:
+    """`rows` are (label, value or None, displayed value); bars scale to
+    `maximum` (e.g. 1 for rates), else to the largest value."""
+    top = maximum if maximum is not None else max((v or 0 for _, v, _ in rows), default=0)
+    chart = HBarChart(
+        key=key,
+        title=title,
+        desc=desc,
+        bars=[],
+        height=0,
+        columns=columns or (_("Item"), _("Value")),
+    )
+    usable = chart.width - 4
+    for i, (label, value, display) in enumerate(rows):
+        width = usable * min(value, top) / top if value and top else 0
+        y = i * chart.row_height + 14
+        chart.bars.append(
+            HBar(
+                label=shorten(label),
+                full_label=label,
+                display=display,
+                width=round(width, 1),
+                y=y,
+                bar_y=y + 6,
+                series=series,
+            )
+        )
+    chart.height = max(len(rows), 1) * chart.row_height
+    return chart
+
+
+@dataclass
+class MonthBar:
+    x: float
+    y: float
+    width: float
+    height: float
+    value: int
+    series: int
+
+
+@dataclass
+class MonthGroup:
+    month: str  # "YYYY-MM"
+    heading: str  # the month in full, for the data table
+    label: str  # short, in the reader's locale
+    year: str  # under January and the first month, else ""
+    show_label: bool
+    x_label: float
+    values: list[int]
+    bars: list[MonthBar]
+
+
+@dataclass
+class Tick:
+    y: float
+    label: str
+
+    @property
+    def label_y(self) -> float:
+        return self.y + 4
+
+
+@dataclass
+class MonthlyChart:
+    """Grouped vertical bars: one group per month, one bar per series."""
+
+    key: str
+    title: str
+    desc: str
+    series: list[str]
+    groups: list[MonthGroup]
+    ticks: list[Tick]
+    width: int = CHART_WIDTH
+    height: int = 230
+    left: int = 34
+    top: int = 30
+    plot_height: int = 160
+
+    @property
+    def baseline(self) -> int:
+        return self.top + self.plot_height
+
+    @property
+    def month_label_y(self) -> int:
+        return self.baseline + 14
+
+    @property
+    def year_label_y(self) -> int:
+        return self.baseline + 27
+
+    @property
+    def legend_x(self) -> list[float]:
+        step = (self.width - self.left) / max(len(self.series), 1)
+        return [round(self.left + i * step, 1) for i in range(len(self.series))]
+
+
+def monthly_chart(
+    key: str,
+    title: str,
+    desc: str,
+    series: list[str],
+    months: list[str],
+    counts: Mapping[str, list[int]],
+) -> MonthlyChart:
+    chart = MonthlyChart(key=key, title=title, desc=desc, series=series, groups=[], ticks=[])
+    top_value = nice_ceiling(max((max(counts[m]) for m in months), default=0))
+    scale = chart.plot_height / top_value
+    for i in range(5):
+        value = top_value * i / 4
+        if value == int(value):
+            chart.ticks.append(Tick(round(chart.baseline - value * scale, 1), fmt_number(value)))
+    plot_width = chart.width - chart.left - 4
+    group_width = plot_width / max(len(months), 1)
+    gap = min(4.0, group_width * 0.2)
+    bar_width = (group_width - gap) / max(len(series), 1)
+    every = math.ceil(len(months) / 12)  # at most twelve month labels
+    for i, month in enumerate(months):
+        x0 = chart.left + i * group_width + gap / 2
+        year, number = (int(part) for part in month.split("-"))
+        first = date(year, number, 1)
+        bars = []
+        for s, value in enumerate(counts[month]):
+            height = round(value * scale, 1)
+            bars.append(
+                MonthBar(
+                    x=round(x0 + s * bar_width, 1),
+                    y=round(chart.baseline - height, 1),
+                    width=round(bar_width, 1),
+                    height=height,
+                    value=value,
+                    series=s + 1,
+                )
+            )
+        chart.groups.append(
+            MonthGroup(
+                month=month,
+                heading=format_date(first, "yyyy-MM"),
+                label=format_date(first, "MMM"),
+                year=format_date(first, "yyyy") if i == 0 or number == 1 else "",
+                show_label=i % every == 0,
+                x_label=round(x0 + (group_width - gap) / 2, 1),
+                values=list(counts[month]),
+                bars=bars,
+            )
+        )
+    return chart
+
+
+# --- the dashboard ------------------------------------------------------------------
+
+MONTHLY_MOVES = {"submit": 0, "publish": 1, "resolve": 2}
+
+
+def active_categories() -> list[Category]:
+    return list(
+        db.session.scalars(
+            sa.select(Category).where(Category.is_active).order_by(Category.position, Category.id)
+        )
+    )
+
+
+def monthly_counts(period: Period, category_id: int | None) -> dict[str, list[int]]:
+    """Needs received, published and resolved in each month of the period, in
+    one grouped query (a need resolved twice in a month counts once)."""
+    month = month_of(TimelineEvent.created_at).label("month")
+    stmt = (
+        sa.select(month, TimelineEvent.move, sa.func.count(sa.distinct(TimelineEvent.need_id)))
+        .where(
+            TimelineEvent.move.in_(tuple(MONTHLY_MOVES)),
+            TimelineEvent.created_at >= period.start,
+            TimelineEvent.created_at < period.end,
+        )
+        # Group by the label, so PostgreSQL sees one expression, not two with
+        # their own bound parameters.
+        .group_by(sa.literal_column("month"), TimelineEvent.move)
+    )
+    if category_id is not None:
+        stmt = stmt.join(Need, Need.id == TimelineEvent.need_id).where(
+            Need.category_id == category_id
+        )
+    counts = {m: [0] * len(MONTHLY_MOVES) for m in period.months()}
+    for key, move, count in db.session.execute(stmt):
+        if key in counts:
+            counts[key][MONTHLY_MOVES[move]] = count
+    return counts
+
+
+def state_counts(category_id: int | None) -> list[tuple[NeedStatus, int]]:
+    """Public needs by their status now."""
+    stmt = (
+        sa.select(Need.status, sa.func.count(Need.id)).where(Need.is_listed).group_by(Need.status)
+    )
+    if category_id is not None:
+        stmt = stmt.where(Need.category_id == category_id)
+    found = dict(db.session.execute(stmt).all())
+    return [(status, found.get(status, 0)) for status in NeedStatus if status in PUBLIC_STATUSES]
+
+
+@dataclass
+class RoundTurnout:
+    round: PriorityRound
+    eligible: int
+    is_open: bool
+
+    @property
+    def turnout(self) -> float | None:
+        return self.round.voter_count / self.eligible if self.eligible else None
+
+
+def round_turnouts(period: Period, now: datetime | None = None) -> list[RoundTurnout]:
+    """Rounds that ran during the period (started ones only), with turnout =
+    voters ÷ eligible members, counted as `voting.services.eligible_members`
+    does, for every round in the same query."""
+    now = now or utcnow()
+    eligible = (
+        sa.select(sa.func.count(User.id))
+        .where(
+            User.role == Role.MEMBER,
+            User.active,
+            User.email_verified_at.is_not(None),
+            User.created_at <= PriorityRound.ends_at,
+            User.created_at <= now,
+        )
+        .correlate(PriorityRound)
+        .scalar_subquery()
+    )
+    stmt = (
+        sa.select(PriorityRound, eligible)
+        .where(
+            PriorityRound.starts_at <= now,
+            PriorityRound.starts_at < period.end,
+            PriorityRound.ends_at >= period.start,
+        )
+        .order_by(PriorityRound.ends_at.desc(), PriorityRound.id.desc())
+        .limit(ROUNDS_SHOWN)
+    )
+    return [
+        RoundTurnout(round_, count or 0, round_.is_open(now))
+        for round_, count in db.session.execute(stmt)
+    ]
+
+
+def _project_scope(stmt, category_id: int | None):
+    if category_id is None:
+        return stmt
+    carries = (
+        sa.select(ProjectNeed.project_id)
+        .join(Need, Need.id == ProjectNeed.need_id)
+        .where(Need.category_id == category_id)
+    )
+    return stmt.where(Project.id.in_(carries))
+
+
+@dataclass
+class ProjectSummary:
+    by_status: list[tuple[ProjectStatus, int, float | None]]  # count, average progress
+    top: list[Project]
+
+    @property
+    def total(self) -> int:
+        return sum(count for _, count, _ in self.by_status)
+
+    @property
+    def average_progress(self) -> float | None:
+        weighted = sum(count * (avg or 0) for _, count, avg in self.by_status)
+        return weighted / self.total if self.total else None
+
+
+def project_summary(category_id: int | None) -> ProjectSummary:
+    stmt = _project_scope(
+        sa.select(
+            Project.status, sa.func.count(Project.id), sa.func.avg(Project.progress)
+        ).group_by(Project.status),
+        category_id,
+    )
+    found = {status: (count, avg) for status, count, avg in db.session.execute(stmt)}
+    by_status = [
+        (status, found.get(status, (0, None))[0], _float(found.get(status, (0, None))[1]))
+        for status in ProjectStatus
+    ]
+    top = _project_scope(
+        sa.select(Project)
+        .options(joinedload(Project.lead_organisation))
+        .where(Project.status == ProjectStatus.IN_PROGRESS)
+        .order_by(Project.progress.desc(), Project.id)
+        .limit(TOP_PROJECTS),
+        category_id,
+    )
+    return ProjectSummary(by_status, list(db.session.scalars(top)))
+
+
+def _float(value) -> float | None:
+    return None if value is None else float(value)
+
+
+@dataclass
+class RankedRow:
+    rank: int | None
+    organisation: Organisation
+    metrics: Metrics
+
+
+def ranked_partners(grouped: dict[int, Metrics]) -> tuple[list[RankedRow], int]:
+    """Active partners with something counted in the period, best first: by
+    response rate, then resolution rate, then the number routed. Partners
+    without any rate come last, unranked. Returns the rows and how many active
+    partners had nothing in the period."""
+    organisations = list(db.session.scalars(sa.select(Organisation).where(Organisation.is_active)))
+    with_data = [o for o in organisations if o.id in grouped]
+
+    def key(org: Organisation):
+        m = grouped[org.id]
+        return (
+            m.response_rate is None,
+            -(m.response_rate or 0),
+            -(m.resolution_rate or 0),
+            -m.routed,
+            org.name,
+        )
+
+    rows = []
+    rank = 0
+    for org in sorted(with_data, key=key):
+        m = grouped[org.id]
+        if m.response_rate is not None:
+            rank += 1
+        rows.append(RankedRow(rank if m.response_rate is not None else None, org, m))
+    return rows, len(organisations) - len(with_data)
+
+
+@dataclass
+class Dashboard:
+    filters: Filters
+    categories: list[Category]
+    monthly: MonthlyChart
+    states: HBarChart
+    overall: Metrics
+    rates: HBarChart
+    by_category: list[tuple[Category, Metrics | None]]
+    partners: list[RankedRow]
+    partners_without_data: int
+    rounds: list[RoundTurnout]
+    turnout: HBarChart
+    projects: ProjectSummary
+    project_status: HBarChart
+    top_projects: HBarChart
+
+
+def dashboard(
+    filters: Filters, categories: list[Category], now: datetime | None = None
+) -> Dashboard:
+    live = now is None
+    now = now or utcnow()
+    period, category_id = filters.period, filters.category_id
+    window = {"start": period.start, "end": period.end}
+    # As of now, the numbers are shared by every visitor for a few minutes (cache);
+    # a given `now` (tests, reports) computes them afresh.
+    one, grouped = (compute_public, compute_grouped_public) if live else (compute, compute_grouped)
+    if not live:
+        window["now"] = now
+
+    counts = monthly_counts(period, category_id)
+    series = [_("Received"), _("Published"), _("Resolved")]
+    totals = [sum(counts[m][i] for m in counts) for i in range(len(series))]
+    monthly = monthly_chart(
+        "monthly",
+        _("Needs per month"),
+        _(
+            "Needs received, published and resolved each month: %(received)s received, "
+            "%(published)s published, %(resolved)s resolved in the period.",
+            received=fmt_number(totals[0]),
+            published=fmt_number(totals[1]),
+            resolved=fmt_number(totals[2]),
+        ),
+        series,
+        period.months(),
+        counts,
+    )
+
+    states_rows = state_counts(category_id)
+    states = hbar_chart(
+        "states",
+        _("Public needs by status now"),
+        ", ".join(f"{s.label}: {fmt_number(n)}" for s, n in states_rows),
+        [(s.label, n, fmt_number(n)) for s, n in states_rows],
+        columns=(_("Status"), _("Needs")),
+    )
+
+    overall = one(category_id=category_id, **window)
+    rate_rows = [
+        (_("Response rate"), overall.response_rate),
+        (_("Resolution rate"), overall.resolution_rate),
+        (_("Satisfaction rate"), overall.satisfaction_rate),
+    ]
+    rates = hbar_chart(
+        "rates",
+        _("The three rates"),
+        ", ".join(f"{label}: {fmt_rate(value)}" for label, value in rate_rows),
+        [(label, value, fmt_rate(value)) for label, value in rate_rows],
+        maximum=1,
+        columns=(_("Rate"), _("Value")),
+        series=2,
+    )
+
+    per_category = grouped("category", category_id=category_id, **window)
+    shown = [c for c in categories if category_id is None or c.id == category_id]
+    per_partner = grouped("organisation", category_id=category_id, **window)
+    partners, without_data = ranked_partners(per_partner)
+
+    rounds = round_turnouts(period, now)
+    turnout = hbar_chart(
+        "turnout",
+        _("Participation in priority rounds"),
+        ", ".join(f"{r.round.title}: {fmt_rate(r.turnout)}" for r in rounds)
+        or _("No priority round in this period."),
+        [(r.round.title, r.turnout, fmt_rate(r.turnout)) for r in rounds],
+        maximum=1,
+        columns=(_("Round"), _("Turnout")),
+        series=2,
+    )
+
+    projects = project_summary(category_id)
+    project_status = hbar_chart(
+        "project-status",
+        _("Projects by status"),
+        ", ".join(f"{s.label}: {fmt_number(n)}" for s, n, _avg in projects.by_status),
+        [(s.label, n, fmt_number(n)) for s, n, _avg in projects.by_status],
+        columns=(_("Status"), _("Projects")),
+        series=1,
+    )
+    top_projects = hbar_chart(
+        "top-projects",
+        _("Projects under way, furthest along first"),
+        ", ".join(f"{p.title}: {fmt_rate(p.progress / 100)}" for p in projects.top)
+        or _("No project is under way."),
+        [(p.title, p.progress / 100, fmt_rate(p.progress / 100)) for p in projects.top],
+        maximum=1,
+        columns=(_("Project"), _("Progress")),
+        series=3,
+    )
+    return Dashboard(
+        filters=filters,
+        categories=categories,
+        monthly=monthly,
+        states=states,
+        overall=overall,
+        rates=rates,
+        by_category=[(c, per_category.get(c.id)) for c in shown],
+        partners=partners,
+        partners_without_data=without_data,
+        rounds=rounds,
+        turnout=turnout,
+        projects=projects,
+        project_status=project_status,
+        top_projects=top_projects,
+    )
+
+
+# --- the public partner pages -------------------------------------------------------
+
+
+def directory(kind: OrganisationKind | None) -> list[tuple[OrganisationKind, list[Organisation]]]:
+    """Active partners grouped by kind (in the kinds' order), names sorted in
+    the reader's language."""
+    stmt = (
+        sa.select(Organisation)
+        .options(selectinload(Organisation.categories))
+        .where(Organisation.is_active)
+        .order_by(Organisation.id)
+        .limit(DIRECTORY_LIMIT)
+    )
+    if kind is not None:
+        stmt = stmt.where(Organisation.kind == kind)
+    organisations = list(db.session.scalars(stmt))
+    groups = []
+    for each in OrganisationKind:
+        members = sorted((o for o in organisations if o.kind == each), key=lambda o: o.name)
+        if members:
+            groups.append((each, members))
+    return groups
+
+
+def kind_counts() -> dict[OrganisationKind, int]:
+    stmt = (
+        sa.select(Organisation.kind, sa.func.count(Organisation.id))
+        .where(Organisation.is_active)
+        .group_by(Organisation.kind)
+    )
+    return dict(db.session.execute(stmt).all())
+
+
+def public_partner(organisation_id: int) -> Organisation | None:
+    """An active partner with its categories and resources; None otherwise."""
+    return db.session.scalar(
+        sa.select(Organisation)
+        .options(selectinload(Organisation.categories), selectinload(Organisation.resources))
+        .where(Organisation.id == organisation_id, Organisation.is_active)
+    )
+
+
+@dataclass
+class PartnerProject:
+    project: Project
+    is_lead: bool
+
+
+def partner_projects(organisation: Organisation) -> list[PartnerProject]:
+    """Projects the partner leads or supports: under way first, then planned,
+    paused and completed; furthest along first."""
+    supports = sa.select(project_supporters.c.project_id).where(
+        project_supporters.c.organisation_id == organisation.id
+    )
+    order = sa.case(
+        {status: i for i, status in enumerate(PROJECT_ORDER)}, value=Project.status, else_=9
+    )
+    stmt = (
+        sa.select(Project)
+        .options(joinedload(Project.lead_organisation))
+        .where(sa.or_(Project.lead_organisation_id == organisation.id, Project.id.in_(supports)))
+        .order_by(order, Project.progress.desc(), Project.id)
+        .limit(PARTNER_PROJECTS)
+    )
+    return [
+        PartnerProject(p, p.lead_organisation_id == organisation.id)
+        for p in db.session.scalars(stmt)
+    ]
+
+
+PROJECT_ORDER = (
+    ProjectStatus.IN_PROGRESS,
+    ProjectStatus.PLANNED,
+    ProjectStatus.PAUSED,
+    ProjectStatus.COMPLETED,
+)
+
+
+def partner_metrics(organisation: Organisation, period: Period, now: datetime | None = None):
+    if now is None:  # as of now: shared by every visitor for a few minutes (cache)
+        return compute_public(organisation_id=organisation.id, start=period.start, end=period.end)
+    return compute(organisation_id=organisation.id, start=period.start, end=period.end, now=now)
+
+
+def open_assignments(organisation: Organisation) -> int:
+    """Needs the partner holds now (pending an answer or accepted)."""
+    stmt = sa.select(sa.func.count(Assignment.id)).where(
+        Assignment.organisation_id == organisation.id,
+        Assignment.state.in_(OPEN_ASSIGNMENT_STATES),
+    )
+    return db.session.scalar(stmt) or 0

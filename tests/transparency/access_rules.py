@@ -1,0 +1,5 @@
+ACCESS = {
+    "transparency.dashboard": "public",
+    "directory.index": "public",
+    "directory.show": "public",
+}
