@@ -31,7 +31,7 @@ from portal.partners.models import (
     Organisation,
     RequestState,
 )
-from portal.workdays.services import local_zone, working_days_between
+from portal.workdays.services import local_today, local_zone, working_days_between
 from portal.workflow.models import TimelineEvent
 from portal.workflow.services import (
     Actor,
@@ -323,10 +323,6 @@ def add_note(need: Need, staff: User, text: str) -> TimelineEvent:
 
 def end_of_local_day(day: date) -> datetime:
     return datetime.combine(day, time(23, 59, 59), tzinfo=local_zone()).astimezone(UTC)
-
-
-def local_today(now: datetime | None = None) -> date:
-    return (now or utcnow()).astimezone(local_zone()).date()
 
 
 def ask_for_more_time(need: Need, staff: User, new_due: date, reason: str) -> AssignmentRequest:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -35,6 +35,7 @@ from portal.projects.models import (
     ResourceCommitment,
 )
 from portal.voting.models import PriorityRound, RoundItem, Support
+from portal.workdays.services import local_today
 
 PROJECTS_PER_PAGE = 20
 #: Items of a closed round that prefill a new project.
@@ -48,12 +49,6 @@ class ProjectError(Exception):
 
 class NotAllowed(Exception):
     """The acting user may not change this project (the view answers 403)."""
-
-
-def local_today(now: datetime | None = None) -> date:
-    from portal.workdays.services import local_zone
-
-    return (now or utcnow()).astimezone(local_zone()).date()
 
 
 def projects_for_need(need: Need) -> list[Project]:

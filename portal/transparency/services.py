@@ -18,7 +18,6 @@ from flask_babel import format_date, format_decimal, format_percent
 from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload, selectinload
 
-from portal.auth.models import Role, User
 from portal.extensions import db
 from portal.metrics.services import (
     Metrics,
@@ -37,7 +36,8 @@ from portal.partners.models import (
 )
 from portal.projects.models import Project, ProjectNeed, ProjectStatus, project_supporters
 from portal.voting.models import PriorityRound
-from portal.workdays.services import local_zone
+from portal.voting.services import eligible_members_query
+from portal.workdays.services import local_today, local_zone
 from portal.workflow.models import TimelineEvent
 
 #: The longest period the dashboard draws month by month.
@@ -69,10 +69,6 @@ def fmt_days(value: float | None) -> str:
 FORMATTERS = {"fmt_rate": fmt_rate, "fmt_number": fmt_number, "fmt_days": fmt_days}
 
 # --- the period and the filters ---------------------------------------------------
-
-
-def local_today(now: datetime | None = None) -> date:
-    return (now or utcnow()).astimezone(local_zone()).date()
 
 
 def _local_midnight(day: date) -> datetime:
@@ -475,14 +471,7 @@ def round_turnouts(period: Period, now: datetime | None = None) -> list[RoundTur
     does, for every round in the same query."""
     now = now or utcnow()
     eligible = (
-        sa.select(sa.func.count(User.id))
-        .where(
-            User.role == Role.MEMBER,
-            User.active,
-            User.email_verified_at.is_not(None),
-            User.created_at <= PriorityRound.ends_at,
-            User.created_at <= now,
-        )
+        eligible_members_query(PriorityRound.ends_at, now)
         .correlate(PriorityRound)
         .scalar_subquery()
     )

@@ -271,20 +271,21 @@ def my_votes(round_: PriorityRound, user: User | None) -> set[int]:
     )
 
 
-def eligible_members(round_: PriorityRound) -> int:
-    """Members with a confirmed address who had an account before the round ended."""
-    cutoff = min(round_.ends_at, utcnow())
-    return (
-        db.session.scalar(
-            sa.select(sa.func.count(User.id)).where(
-                User.role == Role.MEMBER,
-                User.active,
-                User.email_verified_at.is_not(None),
-                User.created_at <= cutoff,
-            )
-        )
-        or 0
+def eligible_members_query(ends_at, now) -> sa.Select:
+    """The turnout rule in one place: members with a confirmed address who had
+    an account before the round ended (`ends_at` may be a column, so the
+    dashboard counts every round in one query)."""
+    return sa.select(sa.func.count(User.id)).where(
+        User.role == Role.MEMBER,
+        User.active,
+        User.email_verified_at.is_not(None),
+        User.created_at <= ends_at,
+        User.created_at <= now,
     )
+
+
+def eligible_members(round_: PriorityRound) -> int:
+    return db.session.scalar(eligible_members_query(round_.ends_at, utcnow())) or 0
 
 
 def ranked_items(round_: PriorityRound) -> list[RoundItem]:

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from portal.extensions import db
+from portal.models_base import utcnow
 from portal.workdays.models import CalendarDay, DayKind
 
 #: Far enough to cover any SLA plus long holidays such as Spring Festival.
@@ -18,6 +19,11 @@ _LOOKAHEAD_DAYS = 400
 
 def local_zone() -> ZoneInfo:
     return ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+
+
+def local_today(now: datetime | None = None) -> date:
+    """Today in the portal's time zone (due dates, milestones, periods)."""
+    return (now or utcnow()).astimezone(local_zone()).date()
 
 
 def _overrides(start: date, end: date) -> dict[date, DayKind]:
