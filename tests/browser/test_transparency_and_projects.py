@@ -71,8 +71,20 @@ def test_dashboard_filter_project_page_and_comment(page, variant, demo):
 
     page.goto(f"/projects/{demo}")
     expect(page.locator("#milestones")).to_be_visible()
+    lead = page.locator("a[href^='/partners/']").first.get_attribute("href").rsplit("/", 1)[1]
     no_horizontal_overflow(page)
     shot("project")
+
+    # The other public pages of the issue fit the phone too.
+    for path, name in [
+        ("/partners", "partners"),
+        (f"/partners/{lead}", "partner-page"),
+        ("/data", "open-data"),
+        ("/posters", "posters"),
+    ]:
+        page.goto(path)
+        no_horizontal_overflow(page)
+        shot(name)
 
     page.goto("/auth/login")
     log_in(page, *MEMBER)
