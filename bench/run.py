@@ -107,6 +107,7 @@ def seed(database_url: str, needs: int) -> dict[str, list]:
             db.session.execute(sa.insert(table), batch)
         loop.flush(db.session)
         project_ids = seed_projects(db.session, orgs, rng, needs)
+        org_ids = [o.id for o in orgs]
         db.session.commit()
         refs = list(
             db.session.scalars(
@@ -114,7 +115,7 @@ def seed(database_url: str, needs: int) -> dict[str, list]:
             )
         )
         db.engine.dispose()
-    return {"refs": refs, "organisations": [o.id for o in orgs], "projects": project_ids}
+    return {"refs": refs, "organisations": org_ids, "projects": project_ids}
 
 
 class LoopRows:

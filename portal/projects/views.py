@@ -53,15 +53,15 @@ def _viewer():
 
 @bp.get("/projects")
 def index():
-    status = request.args.get("status", "")
-    status = ProjectStatus(status) if status in ProjectStatus._value2member_map_ else None
+    chosen = request.args.get("status", "")
+    chosen_status = ProjectStatus(chosen) if chosen in ProjectStatus._value2member_map_ else None
     before = request.args.get("before", "")
-    page = services.projects_page(status, int(before) if before.isdigit() else None)
+    page = services.projects_page(chosen_status, int(before) if before.isdigit() else None)
     return render(
         "projects/index.html",
         "projects/_list.html",
         page=page,
-        status=status,
+        chosen_status=chosen_status,  # not `status`: that is render()'s HTTP status
         statuses=list(ProjectStatus),
     )
 

@@ -49,9 +49,13 @@ def test_status_filter_on_the_list(client, make_project, world):
     running = make_project(title="Running one")
     services.change_status(running, world.admin, ProjectStatus.IN_PROGRESS)
     db.session.commit()
-    html = client.get("/projects?status=in_progress").get_data(as_text=True)
+    response = client.get("/projects?status=in_progress")
+    assert response.status == "200 OK"  # the filter must not leak into the HTTP status line
+    html = response.get_data(as_text=True)
     assert "Running one" in html and "Planned one" not in html
+    assert '<option value="in_progress" selected>' in html
     fragment = client.get("/projects?status=planned", headers={"HX-Request": "true"})
+    assert fragment.status == "200 OK"
     text = fragment.get_data(as_text=True)
     assert "Planned one" in text and "<html" not in text
 
