@@ -89,25 +89,31 @@ GROUPINGS = ("organisation", "category")
 
 def _tally(
     *,
-    group_by: str | None,
+    groupings: tuple[str | None, ...],
     organisation_id: int | None,
     category_id: int | None,
     channel: Channel | None,
     start: datetime | None,
     end: datetime | None,
     now: datetime,
-) -> dict[int | None, Metrics]:
-    """Every number, in a constant number of queries, into one bucket per group
-    (or the single bucket `None` when `group_by` is None). The rules live here
-    only: `compute()` and `compute_grouped()` both read from it."""
-    buckets: dict[int | None, Metrics] = {}
+) -> dict[str | None, dict[int | None, Metrics]]:
+    """Every number, in a constant number of queries and ONE pass over the loop
+    events, into one bucket per group of each grouping (`None`: the single
+    bucket `None` of the whole scope). The rules live here only: `compute()`,
+    `compute_grouped()` and `compute_dashboard()` all read from it."""
+    tables: dict[str | None, dict[int | None, Metrics]] = {g: {} for g in groupings}
 
-    def bucket(key: int | None) -> Metrics:
-        if key not in buckets:
-            buckets[key] = Metrics(start=start, end=end)
-        return buckets[key]
+    def buckets_for(organisation: int | None, need_category: int) -> list[Metrics]:
+        found = []
+        for grouping, table in tables.items():
+            key = {None: None, "organisation": organisation, "category": need_category}[grouping]
+            if key not in table:
+                table[key] = Metrics(start=start, end=end)
+            found.append(table[key])
+        return found
 
-    # Needs with a routing in the period (and scope), then their whole loop history.
+    # Needs with a routing in the period (and scope), then their whole loop
+    # history — as plain rows: building ORM objects cost most of the time.
     routed_needs = sa.select(TimelineEvent.need_id).where(
         TimelineEvent.move.in_(("route", "transfer"))
     )
@@ -118,7 +124,15 @@ def _tally(
     if end is not None:
         routed_needs = routed_needs.where(TimelineEvent.created_at < end)
     stmt = (
-        sa.select(TimelineEvent, Category.response_sla_days, Need.category_id)
+        sa.select(
+            TimelineEvent.id,
+            TimelineEvent.need_id,
+            TimelineEvent.move,
+            TimelineEvent.organisation_id,
+            TimelineEvent.created_at,
+            Category.response_sla_days,
+            Need.category_id,
+        )
         .join(Need, Need.id == TimelineEvent.need_id)
         .join(Category, Category.id == Need.category_id)
         .where(TimelineEvent.need_id.in_(routed_needs), TimelineEvent.move.in_(LOOP_MOVES))
@@ -129,67 +143,82 @@ def _tally(
     if channel is not None:
         stmt = stmt.where(Need.channel == channel)
     rows = db.session.execute(stmt).all()
-    history: dict[int, list[tuple[TimelineEvent, int, int]]] = defaultdict(list)
-    for event, sla, need_category in rows:
-        history[event.need_id].append((event, sla, need_category))
+    history: dict[int, list] = defaultdict(list)
+    for row in rows:
+        history[row.need_id].append(row)
 
-    overrides = overrides_between(start or (rows[0][0].created_at if rows else now), now)
+    overrides = overrides_between(start or (rows[0].created_at if rows else now), now)
 
     def in_period(moment: datetime) -> bool:
         return (start is None or moment >= start) and (end is None or moment < end)
-
-    def in_scope(event: TimelineEvent) -> bool:
-        return organisation_id is None or event.organisation_id == organisation_id
-
-    def key_of(event: TimelineEvent, need_category: int) -> int | None:
-        if group_by == "organisation":
-            return event.organisation_id
-        if group_by == "category":
-            return need_category
-        return None
 
     for events in history.values():
         pending: dict[int, datetime] = {}  # organisation → routed at, awaiting an answer
         accepted_at: dict[int, datetime] = {}
         first_routed: dict[int, datetime] = {}
-        for event, sla, need_category in events:
+        for event in events:
             org = event.organisation_id
             if event.move in ("route", "transfer"):
-                if in_scope(event) and in_period(event.created_at):
-                    result = bucket(key_of(event, need_category))
-                    result.routed += 1
+                in_scope = organisation_id is None or org == organisation_id
+                if in_scope and in_period(event.created_at):
                     pending[org] = event.created_at
                     first_routed.setdefault(org, event.created_at)
-                    due = add_working_days(event.created_at, sla, overrides)
+                    due = add_working_days(event.created_at, event.response_sla_days, overrides)
                     answer = next(
                         (
                             e
-                            for e, _, _ in events
+                            for e in events
                             if e.id > event.id
                             and e.organisation_id == org
                             and e.move in ("accept", "decline", "decline_transfer")
                         ),
                         None,
                     )
-                    if due <= now:
-                        result.response_due += 1
-                        if answer is not None and answer.created_at <= due:
-                            result.responded_in_time += 1
-                    if answer is not None:
-                        result.response_days.append(_days(event.created_at, answer.created_at))
+                    for result in buckets_for(org, event.category_id):
+                        result.routed += 1
+                        if due <= now:
+                            result.response_due += 1
+                            if answer is not None and answer.created_at <= due:
+                                result.responded_in_time += 1
+                        if answer is not None:
+                            result.response_days.append(_days(event.created_at, answer.created_at))
             elif event.move == "accept" and org in pending:
                 accepted_at[org] = event.created_at
-                bucket(key_of(event, need_category)).accepted += 1
+                for result in buckets_for(org, event.category_id):
+                    result.accepted += 1
             elif event.move == "resolve" and org in accepted_at:
                 closed_unresolved = any(
-                    e.move == "close_unresolved" and e.id > event.id for e, _, _ in events
+                    e.move == "close_unresolved" and e.id > event.id for e in events
                 )
                 if not closed_unresolved:
-                    result = bucket(key_of(event, need_category))
-                    result.resolved += 1
-                    result.resolution_days.append(_days(first_routed[org], event.created_at))
+                    days = _days(first_routed[org], event.created_at)
+                    for result in buckets_for(org, event.category_id):
+                        result.resolved += 1
+                        result.resolution_days.append(days)
                 accepted_at.pop(org)  # a later resolve after a reopen counts once
                 pending.pop(org, None)
+
+    for grouping, table in tables.items():
+        _add_feedback_and_overdue(
+            table, grouping, organisation_id, category_id, channel, start, end, now
+        )
+    return tables
+
+
+def _add_feedback_and_overdue(
+    table: dict[int | None, Metrics],
+    group_by: str | None,
+    organisation_id: int | None,
+    category_id: int | None,
+    channel: Channel | None,
+    start: datetime | None,
+    end: datetime | None,
+    now: datetime,
+) -> None:
+    def bucket(key: int | None) -> Metrics:
+        if key not in table:
+            table[key] = Metrics(start=start, end=end)
+        return table[key]
 
     # Satisfaction: the feedback given in the period on needs in scope, credited
     # to the partner the need is assigned to.
@@ -243,7 +272,6 @@ def _tally(
         overdue = overdue.where(Need.channel == channel)
     for key, count in db.session.execute(overdue):
         bucket(key).overdue_now = count
-    return buckets
 
 
 def compute(
@@ -255,8 +283,8 @@ def compute(
     end: datetime | None = None,
     now: datetime | None = None,
 ) -> Metrics:
-    buckets = _tally(
-        group_by=None,
+    tables = _tally(
+        groupings=(None,),
         organisation_id=organisation_id,
         category_id=category_id,
         channel=channel,
@@ -264,7 +292,7 @@ def compute(
         end=end,
         now=now or utcnow(),
     )
-    return buckets.get(None) or Metrics(start=start, end=end)
+    return tables[None].get(None) or Metrics(start=start, end=end)
 
 
 def compute_grouped(
@@ -281,8 +309,8 @@ def compute_grouped(
     `.get(id)` and treat a missing group as "no data"."""
     if by not in GROUPINGS:
         raise ValueError(f"cannot group metrics by {by!r}")
-    buckets = _tally(
-        group_by=by,
+    tables = _tally(
+        groupings=(by,),
         organisation_id=None,
         category_id=category_id,
         channel=None,
@@ -290,7 +318,31 @@ def compute_grouped(
         end=end,
         now=now or utcnow(),
     )
-    return {key: metrics for key, metrics in buckets.items() if key is not None}
+    return {key: metrics for key, metrics in tables[by].items() if key is not None}
+
+
+def compute_dashboard(
+    *,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    now: datetime | None = None,
+    category_id: int | None = None,
+) -> tuple[Metrics, dict[int, Metrics], dict[int, Metrics]]:
+    """Overall, per category and per partner in one pass over the events (the
+    transparency dashboard needs all three)."""
+    tables = _tally(
+        groupings=(None, "category", "organisation"),
+        organisation_id=None,
+        category_id=category_id,
+        channel=None,
+        start=start,
+        end=end,
+        now=now or utcnow(),
+    )
+    overall = tables[None].get(None) or Metrics(start=start, end=end)
+    per_category = {k: m for k, m in tables["category"].items() if k is not None}
+    per_partner = {k: m for k, m in tables["organisation"].items() if k is not None}
+    return overall, per_category, per_partner
 
 
 def _shared(key: tuple, produce):
@@ -319,15 +371,14 @@ def compute_public(
     )
 
 
-def compute_grouped_public(
-    by: str,
+def compute_dashboard_public(
     *,
     start: datetime | None = None,
     end: datetime | None = None,
     category_id: int | None = None,
-) -> dict[int, Metrics]:
-    """`compute_grouped()` for public pages and downloads, shared through the cache."""
+) -> tuple[Metrics, dict[int, Metrics], dict[int, Metrics]]:
+    """`compute_dashboard()` as of now, shared through the cache."""
     return _shared(
-        ("grouped", by, category_id, start, end),
-        lambda: compute_grouped(by, start=start, end=end, category_id=category_id),
+        ("dashboard", category_id, start, end),
+        lambda: compute_dashboard(start=start, end=end, category_id=category_id),
     )

@@ -22,8 +22,8 @@ from portal.extensions import db
 from portal.metrics.services import (
     Metrics,
     compute,
-    compute_grouped,
-    compute_grouped_public,
+    compute_dashboard,
+    compute_dashboard_public,
     compute_public,
 )
 from portal.models_base import utcnow
@@ -606,9 +606,14 @@ def dashboard(
     window = {"start": period.start, "end": period.end}
     # As of now, the numbers are shared by every visitor for a few minutes (cache);
     # a given `now` (tests, reports) computes them afresh.
-    one, grouped = (compute_public, compute_grouped_public) if live else (compute, compute_grouped)
-    if not live:
-        window["now"] = now
+    if live:
+        overall, per_category, per_partner = compute_dashboard_public(
+            category_id=category_id, **window
+        )
+    else:
+        overall, per_category, per_partner = compute_dashboard(
+            category_id=category_id, now=now, **window
+        )
 
     counts = monthly_counts(period, category_id)
     series = [_("Received"), _("Published"), _("Resolved")]
@@ -637,7 +642,6 @@ def dashboard(
         columns=(_("Status"), _("Needs")),
     )
 
-    overall = one(category_id=category_id, **window)
     rate_rows = [
         (_("Response rate"), overall.response_rate),
         (_("Resolution rate"), overall.resolution_rate),
@@ -653,9 +657,7 @@ def dashboard(
         series=2,
     )
 
-    per_category = grouped("category", category_id=category_id, **window)
     shown = [c for c in categories if category_id is None or c.id == category_id]
-    per_partner = grouped("organisation", category_id=category_id, **window)
     partners, without_data = ranked_partners(per_partner)
 
     rounds = round_turnouts(period, now)

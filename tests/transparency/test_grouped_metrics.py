@@ -9,7 +9,7 @@ import pytest
 
 from portal.extensions import db
 from portal.feedback.models import Feedback
-from portal.metrics.services import compute, compute_grouped
+from portal.metrics.services import compute, compute_dashboard, compute_grouped
 from portal.needs.models import NeedStatus
 from portal.partners.models import Assignment, AssignmentState
 from portal.workflow.models import TimelineEvent
@@ -155,6 +155,20 @@ def test_grouped_by_category_equals_compute_per_category(app, period):
     grouped = compute_grouped("category", **period)
     for category in categories:
         assert numbers(grouped[category.id]) == numbers(compute(category_id=category.id, **period))
+
+
+@pytest.mark.parametrize("period", [MARCH, {"now": NOW}], ids=["march", "all-time"])
+def test_the_dashboards_single_pass_gives_the_same_numbers(app, period):
+    """Overall, per category and per partner from one pass over the events."""
+    build()
+    overall, per_category, per_partner = compute_dashboard(**period)
+    assert numbers(overall) == numbers(compute(**period))
+    assert {k: numbers(m) for k, m in per_category.items()} == {
+        k: numbers(m) for k, m in compute_grouped("category", **period).items()
+    }
+    assert {k: numbers(m) for k, m in per_partner.items()} == {
+        k: numbers(m) for k, m in compute_grouped("organisation", **period).items()
+    }
 
 
 def test_grouped_by_partner_within_a_category(app):
