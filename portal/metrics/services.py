@@ -15,6 +15,7 @@ number can be narrowed to a partner, a category and an intake channel."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import statistics
 from collections import defaultdict
@@ -58,6 +59,17 @@ class Metrics:
     overdue_now: int = 0
     response_days: list[float] = field(default_factory=list, repr=False)
     resolution_days: list[float] = field(default_factory=list, repr=False)
+
+    def compact(self) -> Metrics:
+        """The same numbers with each list of days reduced to its median: what
+        a cache keeps (a period at city scale has 100 000s of durations)."""
+        return dataclasses.replace(
+            self,
+            response_days=[statistics.median(self.response_days)] if self.response_days else [],
+            resolution_days=(
+                [statistics.median(self.resolution_days)] if self.resolution_days else []
+            ),
+        )
 
     @property
     def response_rate(self) -> float | None:
@@ -367,7 +379,7 @@ def compute_public(
     scope = {"organisation_id": organisation_id, "category_id": category_id}
     return _shared(
         ("one", tuple(sorted(scope.items())), start, end),
-        lambda: compute(start=start, end=end, **scope),
+        lambda: compute(start=start, end=end, **scope).compact(),
     )
 
 
@@ -380,5 +392,16 @@ def compute_dashboard_public(
     """`compute_dashboard()` as of now, shared through the cache."""
     return _shared(
         ("dashboard", category_id, start, end),
-        lambda: compute_dashboard(start=start, end=end, category_id=category_id),
+        lambda: _compact_dashboard(
+            compute_dashboard(start=start, end=end, category_id=category_id)
+        ),
+    )
+
+
+def _compact_dashboard(numbers):
+    overall, per_category, per_partner = numbers
+    return (
+        overall.compact(),
+        {k: m.compact() for k, m in per_category.items()},
+        {k: m.compact() for k, m in per_partner.items()},
     )

@@ -36,3 +36,15 @@ def test_the_second_visitor_gets_the_shared_numbers(client, queries):
     with queries() as second:
         assert client.get(f"/partners/{partner.id}").status_code == 200
     assert _timeline_reads(first) > _timeline_reads(second) >= 0
+
+
+def test_what_is_cached_keeps_the_numbers_but_not_every_duration():
+    from portal.metrics.services import Metrics
+
+    metrics = Metrics(start=None, end=None, routed=4, response_due=4, responded_in_time=3)
+    metrics.response_days = [1.0, 2.0, 4.0, 9.0]
+    metrics.resolution_days = [3.25]
+    small = metrics.compact()
+    assert small.response_days == [3.0] and small.resolution_days == [3.25]
+    for name in ("response_rate", "median_days_to_response", "median_days_to_resolution"):
+        assert getattr(small, name) == getattr(metrics, name)
