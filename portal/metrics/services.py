@@ -16,7 +16,6 @@ number can be narrowed to a partner, a category and an intake channel."""
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -24,7 +23,8 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from portal.extensions import cache, db
+from portal.core.cache import shared
+from portal.extensions import db
 from portal.feedback.models import Feedback
 from portal.models_base import utcnow
 from portal.needs.models import Category, Channel, Need
@@ -357,17 +357,6 @@ def compute_dashboard(
     return overall, per_category, per_partner
 
 
-def _shared(key: tuple, produce):
-    """A number every visitor sees, computed once per CACHE_DEFAULT_TIMEOUT
-    seconds (in Redis when REDIS_URL is set, so all app processes share it)."""
-    name = "metrics:" + hashlib.sha256(repr(key).encode()).hexdigest()
-    value = cache.get(name)
-    if value is None:
-        value = produce()
-        cache.set(name, value)
-    return value
-
-
 def compute_public(
     *,
     organisation_id: int | None = None,
@@ -377,7 +366,7 @@ def compute_public(
 ) -> Metrics:
     """`compute()` for public pages, as of now, shared through the cache."""
     scope = {"organisation_id": organisation_id, "category_id": category_id}
-    return _shared(
+    return shared(
         ("one", tuple(sorted(scope.items())), start, end),
         lambda: compute(start=start, end=end, **scope).compact(),
     )
@@ -390,7 +379,7 @@ def compute_dashboard_public(
     category_id: int | None = None,
 ) -> tuple[Metrics, dict[int, Metrics], dict[int, Metrics]]:
     """`compute_dashboard()` as of now, shared through the cache."""
-    return _shared(
+    return shared(
         ("dashboard", category_id, start, end),
         lambda: _compact_dashboard(
             compute_dashboard(start=start, end=end, category_id=category_id)

@@ -18,6 +18,7 @@ from flask_babel import format_date, format_decimal, format_percent
 from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload, selectinload
 
+from portal.core.cache import shared
 from portal.extensions import db
 from portal.metrics.services import (
     Metrics,
@@ -615,7 +616,15 @@ def dashboard(
             category_id=category_id, now=now, **window
         )
 
-    counts = monthly_counts(period, category_id)
+    if live:  # months and states as of now: shared like the rates above
+        counts = shared(
+            ("months", period.start, period.end, category_id),
+            lambda: monthly_counts(period, category_id),
+        )
+        states_rows = shared(("states", category_id), lambda: state_counts(category_id))
+    else:
+        counts = monthly_counts(period, category_id)
+        states_rows = state_counts(category_id)
     series = [_("Received"), _("Published"), _("Resolved")]
     totals = [sum(counts[m][i] for m in counts) for i in range(len(series))]
     monthly = monthly_chart(
@@ -633,7 +642,6 @@ def dashboard(
         counts,
     )
 
-    states_rows = state_counts(category_id)
     states = hbar_chart(
         "states",
         _("Public needs by status now"),
