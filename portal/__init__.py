@@ -111,6 +111,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from portal.admin.questions import bp as questions_bp
     from portal.admin.views import bp as admin_bp
     from portal.auth.views import bp as auth_bp
     from portal.comments.views import bp as comments_bp
@@ -119,6 +120,9 @@ def _register_blueprints(app: Flask) -> None:
     from portal.me.views import bp as me_bp
     from portal.needs.views import bp as needs_bp
     from portal.notify.views import bp as notify_bp
+    from portal.open311.developers import bp as developers_bp
+    from portal.open311.keys import bp as apikeys_bp
+    from portal.open311.views import bp as open311_bp
     from portal.opendata.views import bp as opendata_bp
     from portal.partners.directory import bp as directory_bp
     from portal.partners.views import bp as partner_bp
@@ -143,5 +147,9 @@ def _register_blueprints(app: Flask) -> None:
         directory_bp,
         transparency_bp,
         opendata_bp,
+        questions_bp,
+        open311_bp,
+        apikeys_bp,
+        developers_bp,
     ):
         app.register_blueprint(blueprint)

@@ -6,6 +6,7 @@ from portal.comments.models import Comment, CommentReport
 from portal.feedback.models import Feedback
 from portal.needs.models import Category, Need, NeedContact
 from portal.notify.models import DigestRun, Follow, OutboxEmail
+from portal.open311.models import ApiKey, CategoryQuestion, NeedAnswer, RequestToken
 from portal.partners.models import (
     Assignment,
     AssignmentRequest,
@@ -27,6 +28,10 @@ from portal.workdays.models import CalendarDay
 from portal.workflow.models import TimelineEvent
 
 __all__ = [
+    "ApiKey",
+    "CategoryQuestion",
+    "NeedAnswer",
+    "RequestToken",
     "Assignment",
     "AssignmentRequest",
     "AuditEntry",

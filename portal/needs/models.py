@@ -136,6 +136,9 @@ class Need(db.Model):
     body: Mapped[str] = mapped_column(sa.Text)
     category_id: Mapped[int] = mapped_column(sa.ForeignKey("categories.id"))
     place: Mapped[str] = mapped_column(sa.String(200), default="")
+    #: Optional position (WGS 84), e.g. from an Open311 client; public like `place`.
+    lat: Mapped[float | None] = mapped_column(sa.Float)
+    lon: Mapped[float | None] = mapped_column(sa.Float)
     status: Mapped[NeedStatus] = mapped_column(
         enum_column(NeedStatus), default=NeedStatus.SUBMITTED
     )
@@ -196,6 +199,10 @@ class NeedContact(db.Model):
     #: the partner can call back; never shown publicly.
     name: Mapped[str] = mapped_column(sa.String(100), default="", server_default="")
     phone: Mapped[str] = mapped_column(sa.String(40), default="", server_default="")
+    #: What an Open311 client said about itself and its user; never shown publicly.
+    device_id: Mapped[str] = mapped_column(sa.String(100), default="", server_default="")
+    account_id: Mapped[str] = mapped_column(sa.String(100), default="", server_default="")
+    media_url: Mapped[str] = mapped_column(sa.String(500), default="", server_default="")
     #: The language the submitter used, for the e-mails we send them.
     locale: Mapped[str] = mapped_column(sa.String(10), default="zh_CN")
     consent_notice_version: Mapped[str] = mapped_column(sa.String(20))

@@ -74,6 +74,11 @@ class Submission:
     channel: Channel = Channel.WEB
     name: str = ""
     phone: str = ""
+    lat: float | None = None
+    lon: float | None = None
+    device_id: str = ""  # Open311 client data, kept private
+    account_id: str = ""
+    media_url: str = ""
 
 
 def submit_need(data: Submission, actor: Actor, submitter: User | None = None) -> tuple[Need, str]:
@@ -87,6 +92,8 @@ def submit_need(data: Submission, actor: Actor, submitter: User | None = None) -
         body=data.body,
         category_id=data.category_id,
         place=data.place or "",
+        lat=data.lat,
+        lon=data.lon,
         channel=data.channel,
         submitter=submitter,
         idempotency_key=data.idempotency_key,
@@ -96,6 +103,9 @@ def submit_need(data: Submission, actor: Actor, submitter: User | None = None) -
         email=(data.email or "").lower(),
         name=data.name,
         phone=data.phone,
+        device_id=data.device_id,
+        account_id=data.account_id,
+        media_url=data.media_url,
         locale=data.locale,
         consent_notice_version=current_app.config["PRIVACY_NOTICE_VERSION"],
     )
