@@ -40,6 +40,8 @@ class Config:
     )
     #: Rows per database round trip while an open-data download streams.
     OPENDATA_BATCH_SIZE = int(os.environ.get("OPENDATA_BATCH_SIZE", "1000"))
+    #: The one Open311 jurisdiction this portal answers for (`jurisdiction_id`).
+    OPEN311_JURISDICTION = os.environ.get("OPEN311_JURISDICTION", "huiju.example")
     CACHE_TYPE = "RedisCache" if REDIS_URL else "SimpleCache"
     CACHE_REDIS_URL = REDIS_URL
     CACHE_KEY_PREFIX = "huiju:"

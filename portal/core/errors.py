@@ -8,6 +8,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from portal.extensions import db
+from portal.open311.formats import error_response, is_api_path
 
 
 def _messages() -> dict[int, tuple[str, str]]:
@@ -28,6 +29,8 @@ def _messages() -> dict[int, tuple[str, str]]:
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(error):
+        if is_api_path(request.path):  # Open311 answers its own error list, never HTML
+            return error_response(400, [_("The request could not be understood.")])
         return (
             render_template(
                 "errors.html",
@@ -44,6 +47,8 @@ def register_error_handlers(app: Flask) -> None:
             return error
         code = error.code or 500
         title, message = _messages().get(code, (error.name, error.description or ""))
+        if is_api_path(request.path):
+            return error_response(code, [message], headers=error.get_headers())
         return render_template("errors.html", code=code, title=title, message=message), code
 
     @app.errorhandler(Exception)
@@ -51,4 +56,6 @@ def register_error_handlers(app: Flask) -> None:
         app.logger.exception("unhandled error")
         db.session.rollback()
         title, message = _messages()[500]
+        if is_api_path(request.path):
+            return error_response(500, [message])
         return render_template("errors.html", code=500, title=title, message=message), 500

@@ -16,6 +16,7 @@ from portal.needs import services
 from portal.needs.forms import NeedForm
 from portal.needs.models import PUBLIC_STATUSES, NeedStatus
 from portal.notify.services import is_following
+from portal.open311.questions import ask_questions, save_answers
 from portal.partners.services import current_assignment
 from portal.projects.services import projects_for_need
 from portal.voting.services import supported_need_ids
@@ -64,6 +65,10 @@ def _touched(form: NeedForm) -> set[str]:
     return filled | {request.htmx.trigger_name or ""}
 
 
+def _q(asked) -> dict:
+    return {"asked": asked, "questions_url": url_for("needs.new")}
+
+
 @bp.route("/needs/new", methods=["GET", "POST"])
 @limiter.limit(_submit_rate_limit, methods=["POST"], exempt_when=_only_validating)
 def new():
@@ -76,15 +81,24 @@ def new():
             if wanted in (str(category.id), category.code):
                 form.category.data = category.id
         form.place.data = (request.args.get("place") or "")[:200]
-        return render("needs/new.html", form=form, touched=None)
+        # htmx asks for the questions of the category just chosen (#category-questions).
+        asked = ask_questions(form.category.data)
+        return render(
+            "needs/new.html", "needs/_questions.html", form=form, touched=None, **_q(asked)
+        )
 
     valid = form.validate()
+    asked = ask_questions(form.category.data, request.form, check=not _only_validating())
     if _only_validating():
         # htmx asks as the user leaves a field: answer with the form and its errors,
         # but show errors only for fields the user has already filled in.
-        return render("needs/new.html", "needs/_form.html", form=form, touched=_touched(form))
-    if not valid:
-        return render_invalid("needs/new.html", "needs/_form.html", form=form, touched=None)
+        return render(
+            "needs/new.html", "needs/_form.html", form=form, touched=_touched(form), **_q(asked)
+        )
+    if not (valid and asked.ok):
+        return render_invalid(
+            "needs/new.html", "needs/_form.html", form=form, touched=None, **_q(asked)
+        )
 
     key = form.idempotency_key.data
     data = services.Submission(
@@ -97,9 +111,13 @@ def new():
         locale=current_locale_code(),
     )
     user = current_user if current_user.is_authenticated else None
-    need = services.commit_submission(
-        key, lambda: services.submit_need(data, Actor.public(user), submitter=user)[0]
-    )
+
+    def create():
+        need = services.submit_need(data, Actor.public(user), submitter=user)[0]
+        save_answers(need, asked.answers)  # in the same transaction as the need
+        return need
+
+    need = services.commit_submission(key, create)
     session[JUST_SUBMITTED] = {"ref": need.ref, "key": key}
     return redirect_after_post(url_for("needs.submitted"))
 

@@ -31,6 +31,8 @@ class ApiKey(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: From the issue form, so a double submit issues one key.
+    idempotency_key: Mapped[str | None] = mapped_column(sa.String(32), unique=True)
 
     @property
     def is_active(self) -> bool:

@@ -15,6 +15,7 @@ from portal.htmx import is_fragment_request, redirect_after_post, render, render
 from portal.models_base import utcnow
 from portal.needs import services as needs_services
 from portal.needs.models import Channel
+from portal.open311.questions import ask_questions, save_answers
 from portal.partners import services as partner_services
 from portal.partners.models import AssignmentRequest
 from portal.triage import services
@@ -442,16 +443,29 @@ def note(ref: str):
 staff_required = role_required(Role.ADMIN, Role.PARTNER)
 
 
+def _intake_q(asked) -> dict:
+    return {"asked": asked, "questions_url": url_for("triage.intake")}
+
+
 @bp.route("/staff/needs/new", methods=["GET", "POST"])
 @staff_required
 def intake():
-    form = IntakeForm(categories=needs_services.active_categories())
+    categories = needs_services.active_categories()
+    form = IntakeForm(categories=categories)
     if request.method == "GET":
         form.idempotency_key.data = needs_services.new_idempotency_key()
         form.channel.data = Channel.PHONE.value
-        return render("triage/intake.html", form=form)
-    if not form.validate():
-        return render_invalid("triage/intake.html", "triage/_intake_form.html", form=form)
+        wanted = request.args.get("category", "")
+        form.category.data = next((c.id for c in categories if str(c.id) == wanted), 0)
+        # htmx asks for the questions of the category just chosen (#category-questions).
+        asked = ask_questions(form.category.data)
+        return render("triage/intake.html", "needs/_questions.html", form=form, **_intake_q(asked))
+    valid = form.validate()
+    asked = ask_questions(form.category.data, request.form)
+    if not (valid and asked.ok):
+        return render_invalid(
+            "triage/intake.html", "triage/_intake_form.html", form=form, **_intake_q(asked)
+        )
     key = form.idempotency_key.data
     data = needs_services.Submission(
         title=form.title.data,
@@ -465,12 +479,20 @@ def intake():
         locale=services.intake_locale(),
         channel=Channel(form.channel.data),
     )
+
+    def create():
+        need = services.staff_intake(data, current_user)[0]
+        save_answers(need, asked.answers)  # in the same transaction as the need
+        return need
+
     try:
-        needs_services.commit_submission(key, lambda: services.staff_intake(data, current_user)[0])
+        needs_services.commit_submission(key, create)
     except (WorkflowError, services.TriageError) as error:
         db.session.rollback()
         form.channel.errors = [*form.channel.errors, str(error)]
-        return render_invalid("triage/intake.html", "triage/_intake_form.html", form=form)
+        return render_invalid(
+            "triage/intake.html", "triage/_intake_form.html", form=form, **_intake_q(asked)
+        )
     session[JUST_ENTERED] = key
     return redirect_after_post(url_for("triage.intake_done"))
 

@@ -102,7 +102,18 @@ def world(app):
     _add_project_and_comment(need, users)
     make_category(code="x")  # for the feed and poster URLs that take a category code
     db.session.commit()
-    return {"ref": need.ref, "token": token, "round_id": round_.id, "users": users}
+    from portal.open311.models import RequestToken
+
+    open311_token = "0" * 32
+    db.session.add(RequestToken(token=open311_token, need_id=need.id))
+    db.session.commit()
+    return {
+        "ref": need.ref,
+        "token": token,
+        "open311_token": open311_token,
+        "round_id": round_.id,
+        "users": users,
+    }
 
 
 def _add_project_and_comment(need, users) -> None:
@@ -144,7 +155,9 @@ def _urls(app, world, endpoints):
             continue
         values = {
             "ref": world["ref"],
-            "token": world["token"],
+            "token": world["open311_token"]
+            if rule.endpoint.startswith("open311.")
+            else world["token"],
             "round_id": world["round_id"],
             **{arg: 1 for arg in rule.arguments if arg.endswith("_id") and arg != "round_id"},
             **{arg: "x" for arg in rule.arguments if arg in ("code", "day", "sample")},

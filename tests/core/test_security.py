@@ -12,11 +12,15 @@ from portal.needs.models import NeedStatus
 from tests.conftest import csrf_token_from
 from tests.factories import make_category, make_need
 
+#: POSTs that do not come from our pages: machine clients authenticate with an
+#: API key instead of a CSRF token (tested in tests/open311/test_requests_post.py).
+CSRF_EXEMPT = {"open311.requests"}
+
 
 def _post_urls(app, token: str) -> list[str]:
     urls = []
     for rule in app.url_map.iter_rules():
-        if "POST" not in rule.methods:
+        if "POST" not in rule.methods or rule.endpoint in CSRF_EXEMPT:
             continue
         values = {
             arg: token if arg == "token" else 1 if arg.endswith("_id") else "N-2026-000001"
@@ -41,6 +45,18 @@ def test_every_post_without_a_csrf_token_is_refused(app, client):
         assert htmx.status_code == 400, url
         forged = client.post(url, data={"locale": "en"}, headers={"X-CSRFToken": "forged"})
         assert forged.status_code == 400, url
+
+
+def test_only_the_open311_api_is_exempt_from_csrf(app):
+    from portal.extensions import csrf
+
+    exempt = {view for view in csrf._exempt_views}
+    exempt_endpoints = {
+        endpoint
+        for endpoint, view in app.view_functions.items()
+        if f"{view.__module__}.{view.__name__}" in exempt
+    }
+    assert exempt_endpoints == CSRF_EXEMPT
 
 
 def test_htmx_requests_pass_with_the_token_in_the_header(client):

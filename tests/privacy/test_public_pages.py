@@ -34,7 +34,7 @@ PHONE = "1399990"  # … or this digit run (phone numbers)
 MAX_PAGES = 1500
 #: Links not followed: other people's private or state-changing pages, and
 #: pagination beyond what proves the listing (the same template repeats).
-SKIP = re.compile(r"^/(auth/|static/|track/|me\b|admin\b|partner\b|staff\b|open311/.*\?)")
+SKIP = re.compile(r"^/(auth/|static/|track/|me\b|admin\b|partner\b|staff\b)")
 
 
 class _Links(HTMLParser):
@@ -140,6 +140,11 @@ def test_no_personal_data_on_any_public_page_fragment_feed_or_export(client, see
     extra = [f"/needs/{seeded.ref}/comments", "/needs/similar?title=停车"]
     extra += [f"/projects/{p}/comments" for p in db.session.scalars(sa.select(Project.id))]
     extra.append(f"/posters/place?category={seeded.category.code}&place=Heping+Road")
+    # The machine-readable outputs: Open311 (both formats) and its description.
+    extra += [f"/open311/v2/{name}" for name in ("services.json", "services.xml")]
+    extra += [f"/open311/v2/requests.{fmt}" for fmt in ("json", "xml")]
+    extra += [f"/open311/v2/requests/{seeded.ref}.{fmt}" for fmt in ("json", "xml")]
+    extra += ["/open311/v2/discovery.json", "/open311/v2/openapi.json", "/developers"]
     seen, endpoints = _crawl(client, ["/", "/needs", "/needs?q=%E5%81%9C%E8%BD%A6", *extra])
     client.set_cookie("locale", "zh_CN")
     _crawl(client, ["/", "/projects", "/partners"])

@@ -1,0 +1,643 @@
+"""Open311 GeoReport v2: what the API reads and how a submitted request becomes
+a need. The views parse the URL and render; the rules live here.
+
+Status mapping (GeoReport v2 knows only `open` and `closed`):
+
+- open: every public state not yet answered — open, routed, accepted,
+  in_progress (`SUPPORTABLE_STATUSES`);
+- closed: answered — resolved and closed (with either outcome).
+
+Unpublished and final non-public states (submitted, rejected, duplicate,
+withdrawn) and needs kept private never appear: only listed needs
+(`Need.is_listed`) are read.
+
+`service_request_id` is the need's public reference (e.g. N-2026-000123), the
+same one as in /needs/<ref>."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+from email_validator import EmailNotValidError, validate_email
+from flask import current_app, request
+from flask_babel import gettext as _
+from sqlalchemy.orm import joinedload
+
+from portal.extensions import db
+from portal.forms import clean_text
+from portal.i18n import current_locale_code
+from portal.models_base import utcnow
+from portal.needs.models import (
+    PUBLIC_STATUSES,
+    SUPPORTABLE_STATUSES,
+    Category,
+    Channel,
+    Need,
+    NeedStatus,
+)
+from portal.needs.services import Submission, commit_submission, submit_need
+from portal.open311.formats import w3c_datetime
+from portal.open311.models import ApiKey, CategoryQuestion, QuestionKind, RequestToken
+from portal.open311.openapi import SPECIFICATION, api_base_url
+from portal.open311.questions import active_questions, save_answers, validate_answers
+from portal.partners.models import OPEN_ASSIGNMENT_STATES, Assignment
+from portal.workflow.models import TimelineEvent
+from portal.workflow.services import Actor
+
+OPEN = "open"
+CLOSED = "closed"
+CLOSED_STATUSES = frozenset(PUBLIC_STATUSES - SUPPORTABLE_STATUSES)
+STATUS_GROUPS = {OPEN: SUPPORTABLE_STATUSES, CLOSED: CLOSED_STATUSES}
+
+#: When this API's behaviour last changed (discovery's changeset).
+CHANGESET = datetime(2026, 3, 1, tzinfo=UTC)
+RESULTS_MAX = 1000
+#: Offset pagination stays bounded: page × page_size may not go beyond this.
+OFFSET_MAX = 100_000
+DATE_RANGE_MAX = timedelta(days=90)
+IDS_MAX = 1000
+DESCRIPTION_MAX = 4000
+TITLE_MAX = 120
+TITLE_MIN = 4
+PLACE_MAX = 200
+NAME_MAX = 100
+PHONE_MAX = 40
+CLIENT_ID_MAX = 100
+MEDIA_URL_MAX = 500
+EMAIL_MAX = 254
+IDEMPOTENCY_KEY_MAX = 64
+TOKEN_MAX = 64
+_UNENCODED_PLUS = re.compile(r" (\d\d:?\d\d)$")
+ATTRIBUTE = re.compile(r"^attribute\[([^\[\]]{1,40})\](\[\])?$")
+#: The timeline steps whose public text answers "what is happening": a progress
+#: update, the partner's answer, or the reason a need was closed unresolved.
+#: (Feedback and reopening carry the submitter's own words: never shown here.)
+NOTE_MOVES = ("update", "resolve", "close_unresolved")
+
+
+class Open311Error(Exception):
+    """An answer other than 200: the HTTP status and the descriptions for the
+    specification's error list (already translated)."""
+
+    def __init__(self, status: int, *descriptions: str):
+        super().__init__(descriptions[0] if descriptions else str(status))
+        self.status = status
+        self.descriptions = list(descriptions) or [str(status)]
+
+
+# --- common -------------------------------------------------------------------------
+
+
+def check_jurisdiction(value: str | None) -> None:
+    """One jurisdiction is served: empty means absent, any other value is unknown."""
+    value = (value or "").strip()
+    expected = current_app.config.get("OPEN311_JURISDICTION", "huiju.example")
+    if value and value != expected:
+        raise Open311Error(404, _("Unknown jurisdiction_id “%(id)s”.", id=value[:100]))
+
+
+def api_locale() -> str:
+    """The language of names and descriptions: `?locale=` (zh_CN, zh-CN, en,
+    en-US…), else Accept-Language, else the default. The cookie and the
+    account's setting are left out: an API answer depends on the request only."""
+    languages = current_app.config["LANGUAGES"]
+    wanted = (request.args.get("locale") or "").strip().replace("-", "_").lower()
+    if wanted:
+        for code in languages:
+            if code.lower() == wanted or code.split("_")[0].lower() == wanted.split("_")[0]:
+                return code
+    return (
+        request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
+    )
+
+
+# --- discovery and services -----------------------------------------------------------
+
+
+def discovery() -> dict:
+    from portal.notify.services import public_url
+
+    developers = public_url("developers.index")
+    changeset = w3c_datetime(CHANGESET)
+    return {
+        "changeset": changeset,
+        "contact": _("See %(url)s", url=developers),
+        "key_service": _("API keys are issued by the administrators: see %(url)s", url=developers),
+        "endpoints": [
+            {
+                "specification": SPECIFICATION,
+                "url": api_base_url(),
+                "changeset": changeset,
+                "type": "production",
+                "formats": ["text/xml", "application/json"],
+            }
+        ],
+    }
+
+
+def _keywords(category: Category) -> str:
+    words = [category.code, category.name_zh, category.name_en]
+    return ", ".join(dict.fromkeys(w for w in words if w))
+
+
+def service_list() -> list[dict]:
+    """One service per active category (two queries). `group` is the partner
+    that handles the category by default: how the portal clusters its services."""
+    categories = list(
+        db.session.scalars(
+            sa.select(Category)
+            .options(joinedload(Category.default_partner))
+            .where(Category.is_active.is_(True))
+            .order_by(Category.position, Category.id)
+        )
+    )
+    questions = active_questions([c.id for c in categories])
+    return [
+        {
+            "service_code": category.code,
+            "service_name": category.name,
+            "description": category.description,
+            "metadata": bool(questions.get(category.id)),
+            "type": "realtime",
+            "keywords": _keywords(category),
+            "group": category.default_partner.name if category.default_partner else "",
+        }
+        for category in categories
+    ]
+
+
+def active_service(code: str) -> Category:
+    category = db.session.scalar(
+        sa.select(Category).where(Category.code == code, Category.is_active.is_(True))
+    )
+    if category is None:
+        raise Open311Error(404, _("Unknown service_code “%(code)s”.", code=code[:100]))
+    return category
+
+
+def _attribute(question: CategoryQuestion, order: int) -> dict:
+    from portal.open311.questions import choice_name
+
+    attribute = {
+        "variable": True,
+        "code": question.code,
+        "datatype": question.kind.value,
+        "required": bool(question.required),
+        "datatype_description": question.help or None,
+        "order": order,
+        "description": question.prompt,
+    }
+    if question.kind in (QuestionKind.SINGLE, QuestionKind.MULTIPLE):
+        attribute["values"] = [
+            {"key": str(choice.get("key", "")), "name": choice_name(question, choice.get("key"))}
+            for choice in question.choices or []
+        ]
+    return attribute
+
+
+def service_definition(code: str) -> dict:
+    category = active_service(code)
+    questions = active_questions([category.id]).get(category.id, [])
+    return {
+        "service_code": category.code,
+        "attributes": [_attribute(q, n) for n, q in enumerate(questions, start=1)],
+    }
+
+
+# --- reading requests -----------------------------------------------------------------
+
+
+def open311_status(status: NeedStatus) -> str:
+    return CLOSED if status in CLOSED_STATUSES else OPEN
+
+
+def parse_w3c_datetime(name: str, value: str) -> datetime:
+    """A W3C date-time with an offset (Z or ±hh:mm) and optional fractions. A
+    space before the offset is read as `+`: clients often leave the plus sign
+    of a query string unencoded."""
+    value = _UNENCODED_PLUS.sub(r"+\1", value.strip())
+    try:
+        parsed = datetime.fromisoformat(value[:-1] + "+00:00" if value[-1:] in "Zz" else value)
+    except ValueError:
+        parsed = None
+    if parsed is None or "T" not in value.upper() or parsed.tzinfo is None:
+        raise Open311Error(
+            400,
+            _(
+                "%(name)s must be a W3C date-time with an offset, e.g. 2026-03-01T08:30:00+08:00.",
+                name=name,
+            ),
+        )
+    return parsed.astimezone(UTC)
+
+
+def _comma_list(value: str) -> list[str]:
+    return list(dict.fromkeys(part.strip() for part in value.split(",") if part.strip()))
+
+
+def _positive_int(args, name: str, default: int, maximum: int | None = None) -> int:
+    raw = (args.get(name) or "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) < 1 or (maximum is not None and int(raw) > maximum):
+        if maximum is None:
+            raise Open311Error(400, _("%(name)s must be a whole number from 1.", name=name))
+        raise Open311Error(
+            400,
+            _("%(name)s must be a whole number from 1 to %(max)d.", name=name, max=maximum),
+        )
+    return int(raw)
+
+
+@dataclass
+class RequestQuery:
+    """The filters of `GET requests`, checked."""
+
+    ids: list[str] | None = None
+    codes: list[str] | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+    statuses: frozenset[NeedStatus] = frozenset()
+    page: int = 1
+    page_size: int = RESULTS_MAX
+
+    @classmethod
+    def from_args(cls, args, now: datetime | None = None) -> RequestQuery:
+        query = cls()
+        query.page = _positive_int(args, "page", 1)
+        query.page_size = _positive_int(args, "page_size", RESULTS_MAX, RESULTS_MAX)
+        if (query.page - 1) * query.page_size >= OFFSET_MAX:
+            raise Open311Error(
+                400, _("Please narrow the search: at most %(max)d results.", max=OFFSET_MAX)
+            )
+        ids = _comma_list(args.get("service_request_id") or "")
+        if ids:
+            if len(ids) > IDS_MAX:
+                raise Open311Error(400, _("At most %(max)d ids, please.", max=IDS_MAX))
+            query.ids = ids
+            return query  # the ids override every other filter
+        codes = _comma_list(args.get("service_code") or "")
+        query.codes = codes or None
+        start_raw = (args.get("start_date") or "").strip()
+        end_raw = (args.get("end_date") or "").strip()
+        start = parse_w3c_datetime("start_date", start_raw) if start_raw else None
+        end = parse_w3c_datetime("end_date", end_raw) if end_raw else None
+        if start and end:
+            if end < start:
+                raise Open311Error(400, _("end_date must not be before start_date."))
+            if end - start > DATE_RANGE_MAX:
+                raise Open311Error(400, _("start_date and end_date may be at most 90 days apart."))
+        elif start:
+            end = start + DATE_RANGE_MAX
+        else:
+            end = end or (now or utcnow())
+            start = end - DATE_RANGE_MAX
+        query.start, query.end = start, end
+        statuses: set[NeedStatus] = set()
+        for word in _comma_list((args.get("status") or "").lower()):
+            if word not in STATUS_GROUPS:
+                raise Open311Error(400, _("status must be open, closed or both."))
+            statuses |= STATUS_GROUPS[word]
+        query.statuses = frozenset(statuses)
+        return query
+
+
+def _category_ids(codes: list[str]) -> list[int]:
+    """The categories of these codes (active or not: their needs remain); an
+    unknown code answers 404 as the specification asks."""
+    rows = db.session.execute(sa.select(Category.code, Category.id).where(Category.code.in_(codes)))
+    found = {code: category_id for code, category_id in rows}
+    unknown = [code for code in codes if code not in found]
+    if unknown:
+        raise Open311Error(
+            404, *[_("Unknown service_code “%(code)s”.", code=c[:100]) for c in unknown[:10]]
+        )
+    return list(found.values())
+
+
+def find_requests(query: RequestQuery) -> list[Need]:
+    """Listed needs, newest first, at most one page (one query; two with codes)."""
+    stmt = (
+        sa.select(Need)
+        .options(joinedload(Need.category), joinedload(Need.assigned_organisation))
+        .where(Need.is_listed.is_(True))
+    )
+    if query.ids is not None:
+        stmt = stmt.where(Need.ref.in_(query.ids))
+    else:
+        if query.codes:
+            stmt = stmt.where(Need.category_id.in_(_category_ids(query.codes)))
+        stmt = stmt.where(Need.created_at >= query.start, Need.created_at <= query.end)
+        if query.statuses:
+            stmt = stmt.where(Need.status.in_(sorted(query.statuses)))
+    stmt = stmt.order_by(Need.created_at.desc(), Need.id.desc())
+    stmt = stmt.offset((query.page - 1) * query.page_size).limit(query.page_size)
+    return list(db.session.scalars(stmt))
+
+
+def listed_request(ref: str) -> Need:
+    need = db.session.scalar(
+        sa.select(Need)
+        .options(joinedload(Need.category), joinedload(Need.assigned_organisation))
+        .where(Need.ref == ref, Need.is_listed.is_(True))
+    )
+    if need is None:
+        raise Open311Error(404, _("Unknown service_request_id “%(id)s”.", id=ref[:100]))
+    return need
+
+
+def _status_notes(need_ids: list[int]) -> dict[int, str]:
+    """The latest public note of each need (one query)."""
+    if not need_ids:
+        return {}
+    conditions = (
+        TimelineEvent.need_id.in_(need_ids),
+        TimelineEvent.move.in_(NOTE_MOVES),
+        TimelineEvent.internal.is_(False),
+        TimelineEvent.text != "",
+    )
+    latest = (
+        sa.select(sa.func.max(TimelineEvent.id))
+        .where(*conditions)
+        .group_by(TimelineEvent.need_id)
+        .scalar_subquery()
+    )
+    rows = db.session.execute(
+        sa.select(TimelineEvent.need_id, TimelineEvent.text).where(TimelineEvent.id.in_(latest))
+    )
+    return {need_id: text for need_id, text in rows}
+
+
+def _due_dates(needs: list[Need]) -> dict[int, datetime]:
+    """The due date of each need's current open assignment (one query)."""
+    routed = [n.id for n in needs if n.assigned_organisation_id is not None]
+    if not routed:
+        return {}
+    rows = db.session.execute(
+        sa.select(Assignment.need_id, Assignment.due_at)
+        .join(Need, Need.id == Assignment.need_id)
+        .where(
+            Assignment.need_id.in_(routed),
+            Assignment.organisation_id == Need.assigned_organisation_id,
+            Assignment.state.in_(sorted(OPEN_ASSIGNMENT_STATES)),
+        )
+        .order_by(Assignment.id)
+    )
+    return {need_id: due_at for need_id, due_at in rows}  # the latest assignment wins
+
+
+def describe_requests(needs: list[Need]) -> list[dict]:
+    """The public fields of each need as a GeoReport v2 service request (two
+    queries whatever the number of needs). Never the submitter's contact data."""
+    notes = _status_notes([n.id for n in needs])
+    due = _due_dates(needs)
+    return [
+        {
+            "service_request_id": need.ref,
+            "status": open311_status(need.status),
+            "status_notes": notes.get(need.id) or None,
+            "service_name": need.category.name,
+            "service_code": need.category.code,
+            "description": need.body,
+            "agency_responsible": (
+                need.assigned_organisation.name if need.assigned_organisation else None
+            ),
+            "service_notice": str(need.status.label),
+            "requested_datetime": w3c_datetime(need.created_at),
+            "updated_datetime": w3c_datetime(need.updated_at),
+            "expected_datetime": w3c_datetime(due.get(need.id)),
+            "address": need.place or "",
+            "address_id": "",
+            "zipcode": "",
+            "lat": need.lat,
+            "long": need.lon,
+            "media_url": "",
+        }
+        for need in needs
+    ]
+
+
+def token_status(token: str) -> dict:
+    """`tokens/<token>`: the id only once the need is public."""
+    row = None
+    if token and len(token) <= TOKEN_MAX:
+        row = db.session.execute(
+            sa.select(RequestToken.token, Need.ref, Need.is_listed)
+            .join(Need, Need.id == RequestToken.need_id)
+            .where(RequestToken.token == token)
+        ).first()
+    if row is None:
+        raise Open311Error(404, _("Unknown token."))
+    answer = {"token": row.token}
+    if row.is_listed:
+        answer["service_request_id"] = row.ref
+    return answer
+
+
+# --- submitting -----------------------------------------------------------------------
+
+
+def raw_api_key() -> str:
+    """The api_key from the query string or the body (urlencoded or multipart)."""
+    return (request.args.get("api_key") or request.form.get("api_key") or "").strip()
+
+
+def require_api_key(api_key: ApiKey | None, raw: str) -> ApiKey:
+    """403 unless `api_key` (found by `apikeys.authenticate(raw)`) is active."""
+    if not raw:
+        raise Open311Error(403, _("api_key is required to submit a request."))
+    if api_key is None:
+        raise Open311Error(403, _("Invalid or revoked api_key."))
+    return api_key
+
+
+def _field(form, name: str, maximum: int, errors: list[str]) -> str:
+    value = clean_text(form.get(name)) or ""
+    if len(value) > maximum:
+        errors.append(_("%(name)s: at most %(max)d characters.", name=name, max=maximum))
+        return ""
+    return value
+
+
+def _coordinate(form, name: str, limit: float, errors: list[str]) -> float | None:
+    raw = (form.get(name) or "").strip()
+    if not raw:
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or not -limit <= value <= limit:
+        errors.append(
+            _("%(name)s must be a number from -%(max)d to %(max)d.", name=name, max=int(limit))
+        )
+        return None
+    return value
+
+
+def _email(form, errors: list[str]) -> str:
+    value = (form.get("email") or "").strip()
+    if not value:
+        return ""
+    if len(value) > EMAIL_MAX:
+        errors.append(_("email: the address is too long."))
+        return ""
+    try:
+        validate_email(value, check_deliverability=False)
+    except EmailNotValidError:
+        errors.append(_("email: please give a valid e-mail address."))
+        return ""
+    return value
+
+
+def _media_url(form, errors: list[str]) -> str:
+    value = (form.get("media_url") or "").strip()
+    if not value:
+        return ""
+    parts = urlsplit(value)
+    if len(value) > MEDIA_URL_MAX or parts.scheme not in ("http", "https") or not parts.netloc:
+        errors.append(_("media_url must be an http or https address."))
+        return ""
+    return value
+
+
+def raw_attributes(form) -> dict[str, list[str]]:
+    """`attribute[code]` and `attribute[code][]` values by question code."""
+    raw: dict[str, list[str]] = {}
+    for key in form:
+        match = ATTRIBUTE.match(key) if isinstance(key, str) else None
+        if match:
+            raw.setdefault(match.group(1), []).extend(form.getlist(key))
+    return raw
+
+
+def derive_title(description: str, service_name: str) -> str:
+    """The first line of the description, shortened to the title's length; the
+    service's name when that line is too short to say anything."""
+    first = next((line.strip() for line in description.splitlines() if line.strip()), "")
+    if len(first) > TITLE_MAX:
+        first = first[: TITLE_MAX - 1].rstrip() + "…"
+    return first if len(first) >= TITLE_MIN else service_name[:TITLE_MAX]
+
+
+def _idempotency_key(api_key: ApiKey, form) -> str:
+    """A new key per request, unless the client sends its own `idempotency_key`
+    (an extension of the specification): a retry with the same value then
+    returns the first request's token instead of creating a second need."""
+    client_key = (form.get("idempotency_key") or "").strip()
+    if not client_key:
+        return secrets.token_hex(16)
+    if len(client_key) > IDEMPOTENCY_KEY_MAX:
+        raise Open311Error(
+            400, _("idempotency_key: at most %(max)d characters.", max=IDEMPOTENCY_KEY_MAX)
+        )
+    digest = hashlib.sha256(f"open311:{api_key.id}:{client_key}".encode()).hexdigest()
+    return digest[:32]
+
+
+@dataclass
+class CreatedRequest:
+    token: str
+    need: Need
+    account_id: str
+
+
+def submit_request(form, api_key: ApiKey) -> CreatedRequest:
+    """Check a POSTed request and create its need (channel API) with its answers
+    and a token, in one transaction (this function commits, through
+    `commit_submission`, so a retried idempotency key cannot duplicate)."""
+    code = (form.get("service_code") or "").strip()
+    if not code:
+        raise Open311Error(400, _("service_code is required."))
+    category = active_service(code)
+
+    errors: list[str] = []
+    lat = _coordinate(form, "lat", 90, errors)
+    lon = _coordinate(form, "long", 180, errors)
+    if (lat is None) != (lon is None) and not errors:
+        errors.append(_("lat and long go together: please give both."))
+    address = _field(form, "address_string", PLACE_MAX, errors)
+    address_id = _field(form, "address_id", PLACE_MAX, errors)
+    if not errors and lat is None and not address and not address_id:
+        errors.append(_("A location is required: lat and long, address_string or address_id."))
+    description = _field(form, "description", DESCRIPTION_MAX, errors)
+    if not description and not any(e.startswith("description") for e in errors):
+        errors.append(_("description is required: please describe the request."))
+    email = _email(form, errors)
+    first_name = _field(form, "first_name", NAME_MAX, errors)
+    last_name = _field(form, "last_name", NAME_MAX, errors)
+    name = " ".join(part for part in (first_name, last_name) if part)
+    if len(name) > NAME_MAX:
+        errors.append(_("first_name and last_name: at most %(max)d characters.", max=NAME_MAX))
+    phone = _field(form, "phone", PHONE_MAX, errors)
+    device_id = _field(form, "device_id", CLIENT_ID_MAX, errors)
+    account_id = _field(form, "account_id", CLIENT_ID_MAX, errors)
+    media_url = _media_url(form, errors)
+
+    questions = active_questions([category.id]).get(category.id, [])
+    answers, answer_errors = validate_answers(questions, raw_attributes(form))
+    for question in questions:
+        if question.code in answer_errors:
+            errors.append(f"attribute[{question.code}]: {answer_errors[question.code]}")
+    if errors:
+        raise Open311Error(400, *errors)
+
+    key = _idempotency_key(api_key, form)
+    data = Submission(
+        title=derive_title(description, category.name),
+        body=description,
+        category_id=category.id,
+        # No address register here: an address_id is kept as the place text.
+        place=address or address_id,
+        email=email,
+        idempotency_key=key,
+        locale=current_locale_code(),
+        channel=Channel.API,
+        name=name[:NAME_MAX],
+        phone=phone,
+        lat=lat,
+        lon=lon,
+        device_id=device_id,
+        account_id=account_id,
+        media_url=media_url,
+    )
+
+    def create() -> Need:
+        need, _tracking_token = submit_need(data, Actor.public())
+        save_answers(need, answers)
+        db.session.add(
+            RequestToken(token=secrets.token_hex(16), need_id=need.id, api_key_id=api_key.id)
+        )
+        db.session.flush()
+        return need
+
+    need = commit_submission(key, create)
+    token = db.session.scalar(
+        sa.select(RequestToken.token)
+        .where(RequestToken.need_id == need.id)
+        .order_by(RequestToken.id)
+        .limit(1)
+    )
+    if token is None or need.channel != Channel.API:
+        raise Open311Error(400, _("idempotency_key was already used for another request."))
+    return CreatedRequest(token=token, need=need, account_id=account_id)
+
+
+def created_reply(created: CreatedRequest) -> list[dict]:
+    reply = {
+        "token": created.token,
+        "service_notice": _(
+            "Thank you. Your request will be published after review; "
+            "follow the token to learn its service_request_id."
+        ),
+    }
+    if created.account_id:
+        reply["account_id"] = created.account_id
+    return [reply]

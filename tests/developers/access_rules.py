@@ -1,0 +1,4 @@
+ACCESS = {
+    "developers.index": "public",
+    "developers.openapi": "public",
+}
