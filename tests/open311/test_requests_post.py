@@ -131,7 +131,9 @@ def test_a_long_first_line_is_shortened_for_the_title(client, lights, api_key):
     ],
 )
 def test_invalid_requests_are_400_and_nothing_is_saved(client, lights, api_key, fmt, change, words):
-    response = client.post(f"{API}/requests.{fmt}", data=_valid(api_key, **change))
+    response = client.post(
+        f"{API}/requests.{fmt}", data=_valid(api_key, **change), headers={"Accept-Language": "en"}
+    )
     descriptions = assert_errors(response, 400, fmt)
     assert any(words in d for d in descriptions), descriptions
     assert _needs() == []
