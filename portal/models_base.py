@@ -40,6 +40,44 @@ def enum_column(enum_cls: type[enum.Enum], length: int = 20) -> sa.Enum:
     )
 
 
+def dialect_insert(model):
+    """INSERT with ON CONFLICT support on SQLite and PostgreSQL alike."""
+    from portal.extensions import db
+
+    if db.engine.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(model)
+
+
+def commit_once(model, key: str, create, *, lost_race: tuple[type[Exception], ...] = ()):
+    """Run `create()` (which adds a row carrying this idempotency key) and commit,
+    once per form: a key seen before returns its row, and when the same form
+    arrives twice at the same moment the database's unique key keeps the first.
+    `lost_race` names further errors that mean "the other submit won" (e.g. a
+    proposal already approved by it). This is the single commit of the view."""
+    from sqlalchemy.exc import IntegrityError
+
+    from portal.extensions import db
+
+    def by_key():
+        return db.session.scalar(sa.select(model).where(model.idempotency_key == key))
+
+    existing = by_key()
+    if existing is not None:
+        return existing
+    try:
+        row = create()
+        db.session.commit()
+    except (IntegrityError, *lost_race):
+        db.session.rollback()
+        row = by_key()
+        if row is None:
+            raise
+    return row
+
+
 def insert_if_absent(model, **values) -> bool:
     """INSERT … ON CONFLICT DO NOTHING on SQLite and PostgreSQL: the database,
     not a check in Python, decides whether the row is new (True) or already
@@ -47,10 +85,6 @@ def insert_if_absent(model, **values) -> bool:
     driver (rowcount is not reliable for this statement)."""
     from portal.extensions import db
 
-    if db.engine.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
     primary_key = sa.inspect(model).primary_key[0]
-    stmt = insert(model).values(**values).on_conflict_do_nothing().returning(primary_key)
+    stmt = dialect_insert(model).values(**values).on_conflict_do_nothing().returning(primary_key)
     return db.session.execute(stmt).first() is not None

@@ -4,6 +4,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, redirect, render_template, request
 
+from portal.core.formatting import FORMATTERS, fmt_rate
 from portal.core.services import database_is_reachable
 from portal.i18n import LOCALE_COOKIE
 from portal.needs.services import latest_public_needs
@@ -16,6 +17,12 @@ def template_context() -> dict:
     from portal.i18n import current_locale_code
 
     return {"current_locale": current_locale_code(), "url_endpoints": _endpoints()}
+
+
+@bp.record_once
+def _formatters(state) -> None:
+    """fmt_rate, fmt_number, fmt_days: globals, so imported macros see them too."""
+    state.app.jinja_env.globals.update(FORMATTERS)
 
 
 def _endpoints() -> frozenset[str]:
@@ -38,10 +45,8 @@ def move_label(move: str) -> str:
 
 
 @bp.app_template_filter("percent")
-def percent(value: float) -> str:
-    from flask_babel import format_percent
-
-    return format_percent(value, "#,##0.0%")
+def percent(value: float | None) -> str:
+    return fmt_rate(value)
 
 
 ONE_YEAR = 365 * 24 * 3600

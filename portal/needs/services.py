@@ -11,11 +11,11 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from portal.auth.models import User
 from portal.extensions import db
+from portal.models_base import commit_once
 from portal.needs.models import (
     PUBLIC_STATUSES,
     Category,
@@ -121,22 +121,8 @@ def submit_need(data: Submission, actor: Actor, submitter: User | None = None) -
 
 
 def commit_submission(key: str, create) -> Need:
-    """Run `create()` (which adds a need with this idempotency key) and commit,
-    once: a key seen before returns its need, and when the same form arrives
-    twice at the same moment the database's unique key keeps the first. This
-    is the single commit of the submitting view."""
-    need = need_by_idempotency_key(key)
-    if need is not None:
-        return need
-    try:
-        need = create()
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        need = need_by_idempotency_key(key)
-        if need is None:
-            raise
-    return need
+    """The submitting view's single commit: one need per form (web, intake, API)."""
+    return commit_once(Need, key, create)
 
 
 def need_by_tracking_token(token: str) -> Need | None:

@@ -13,11 +13,6 @@ from portal.transparency import services
 bp = Blueprint("directory", __name__)
 
 
-@bp.context_processor
-def formatters() -> dict:
-    return services.FORMATTERS
-
-
 @bp.get("/partners")
 def index():
     value = request.args.get("kind", "")

@@ -120,7 +120,7 @@ OUT_OF_DATE = _l("This form is out of date; please send it again.")
 
 class _IdempotencyKeyMixin:
     """A hidden key made when the form is shown (secrets.token_hex(16)): the
-    same form sent twice creates one row (see services.commit_once)."""
+    same form sent twice creates one row (see portal.models_base.commit_once)."""
 
     idempotency_key = HiddenField()
 

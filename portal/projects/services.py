@@ -12,13 +12,12 @@ from decimal import Decimal
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
 from portal.audit.services import record
 from portal.auth.models import Delivery, Role, User
 from portal.extensions import db
-from portal.models_base import UTCDateTime, insert_if_absent, utcnow
+from portal.models_base import UTCDateTime, commit_once, dialect_insert, insert_if_absent, utcnow
 from portal.needs.models import Need
 from portal.notify.models import Follow
 from portal.partners.models import Organisation, OrganisationResource, ResourceKind
@@ -254,37 +253,13 @@ def submit_proposal(data: ProposalData, user: User, idempotency_key: str) -> Pro
     return proposal
 
 
-def by_key(model, key: str):
-    """The row (a proposal or a project) created from the form with this key."""
-    return db.session.scalar(sa.select(model).where(model.idempotency_key == key))
-
-
-def commit_once(model, key: str, create):
-    """Create and commit once per form: the same form sent twice gives one row
-    (the database's unique idempotency key decides, even when both arrive
-    together). When the create fails because the other submit won (a unique
-    violation, or a proposal already approved by it), the row it made is the
-    answer; any other failure is raised."""
-    existing = by_key(model, key)
-    if existing is not None:
-        return existing
-    try:
-        row = create()
-        db.session.commit()
-    except (IntegrityError, ProjectError):
-        db.session.rollback()
-        row = by_key(model, key)
-        if row is None:
-            raise
-    return row
-
-
 def commit_proposal(key: str, create) -> ProjectProposal:
-    return commit_once(ProjectProposal, key, create)
+    # A proposal already approved by the other submit of the same form also means it won.
+    return commit_once(ProjectProposal, key, create, lost_race=(ProjectError,))
 
 
 def commit_project(key: str, create) -> Project:
-    return commit_once(Project, key, create)
+    return commit_once(Project, key, create, lost_race=(ProjectError,))
 
 
 def own_proposal(proposal_id: int, user) -> ProjectProposal | None:
@@ -536,7 +511,7 @@ def follow_from_needs(project: Project, need_ids: list[int]) -> int:
         .join(User, User.id == people.c.user_id)
         .where(User.active)  # SQLite needs a WHERE before ON CONFLICT in INSERT … SELECT
     )
-    insert = _dialect_insert()(ProjectFollow).from_select(
+    insert = dialect_insert(ProjectFollow).from_select(
         ["user_id", "project_id", "automatic", "created_at"], select
     )
     inserted = len(
@@ -545,14 +520,6 @@ def follow_from_needs(project: Project, need_ids: list[int]) -> int:
     if inserted:
         _add_followers(project, inserted)
     return inserted
-
-
-def _dialect_insert():
-    if db.engine.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert
 
 
 def _add_followers(project: Project, delta: int) -> None:
@@ -652,7 +619,7 @@ def _insert_once(model, **values):
     project; with the form's client token, the unique (project_id,
     client_token) makes a second submit of the same form find the first row:
     (row, False), and the caller neither audits nor notifies again."""
-    insert = _dialect_insert()(model).values(**values)
+    insert = dialect_insert(model).values(**values)
     if values.get("client_token"):
         insert = insert.on_conflict_do_nothing()
     new_id = db.session.execute(insert.returning(model.id)).scalar()

@@ -14,11 +14,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
-from flask_babel import format_date, format_decimal, format_percent
+from flask_babel import format_date
 from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload, selectinload
 
 from portal.core.cache import shared
+from portal.core.formatting import fmt_number, fmt_rate
 from portal.extensions import db
 from portal.metrics.services import (
     Metrics,
@@ -53,21 +54,6 @@ DIRECTORY_LIMIT = 500
 
 # --- formatting in the reader's locale -------------------------------------------
 
-
-def fmt_rate(value: float | None) -> str:
-    """A rate, or "—" when nothing could be counted (never a misleading 0 %)."""
-    return "—" if value is None else format_percent(value, "#,##0.0%")
-
-
-def fmt_number(value: int | float | None) -> str:
-    return "—" if value is None else format_decimal(value)
-
-
-def fmt_days(value: float | None) -> str:
-    return "—" if value is None else format_decimal(value, "#,##0.0")
-
-
-FORMATTERS = {"fmt_rate": fmt_rate, "fmt_number": fmt_number, "fmt_days": fmt_days}
 
 # --- the period and the filters ---------------------------------------------------
 

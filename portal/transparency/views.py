@@ -10,11 +10,6 @@ from portal.transparency import services
 bp = Blueprint("transparency", __name__)
 
 
-@bp.context_processor
-def formatters() -> dict:
-    return services.FORMATTERS
-
-
 @bp.get("/transparency")
 def dashboard():
     """One URL for the page and, for the filter form's htmx call, its results.

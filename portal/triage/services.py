@@ -19,7 +19,7 @@ from sqlalchemy.orm import joinedload
 from portal.auth.models import User
 from portal.core.settings import ROUTE_ON_PUBLISH, get_flag
 from portal.extensions import db
-from portal.models_base import utcnow
+from portal.models_base import dialect_insert, utcnow
 from portal.needs.models import Category, Channel, Need, NeedStatus
 from portal.needs.services import Submission, submit_need
 from portal.notify.models import Follow
@@ -457,11 +457,7 @@ def add_note(need: Need, admin: User, text: str) -> None:
 
 
 def _insert_from_select(model, select, columns):
-    if db.engine.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(model).from_select(columns, select).on_conflict_do_nothing()
+    return dialect_insert(model).from_select(columns, select).on_conflict_do_nothing()
 
 
 def _move_member_rows(model, from_id: int, to_id: int) -> None:
