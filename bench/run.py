@@ -107,6 +107,7 @@ def seed(database_url: str, needs: int) -> dict[str, list]:
             db.session.execute(sa.insert(table), batch)
         loop.flush(db.session)
         project_ids = seed_projects(db.session, orgs, rng, needs)
+        photo_keys = seed_photos(db.session, needs)
         org_ids = [o.id for o in orgs]
         db.session.commit()
         refs = list(
@@ -114,8 +115,64 @@ def seed(database_url: str, needs: int) -> dict[str, list]:
                 sa.select(Need.ref).where(Need.is_listed).order_by(sa.func.random()).limit(200)
             )
         )
+        from portal.photos.models import Photo
+
+        photo_keys = list(  # photos of published needs: each answers 200
+            db.session.scalars(
+                sa.select(Photo.key).join(Need).where(Need.is_listed, Photo.key.in_(photo_keys))
+            )
+        )
         db.engine.dispose()
-    return {"refs": refs, "organisations": org_ids, "projects": project_ids}
+    return {
+        "refs": refs,
+        "organisations": org_ids,
+        "projects": project_ids,
+        "photos": photo_keys,
+    }
+
+
+def seed_photos(session, needs: int) -> list[str]:
+    """Two photo rows on every fifth need (need pages run their photo query on
+    a big table); real files for the first 200, which the photo scenario asks for."""
+    import sqlalchemy as sa
+
+    from portal.photos import storage
+    from portal.photos.demo import street_scene
+    from portal.photos.models import Photo
+    from portal.photos.processing import clean_photo
+    from portal.photos.services import limits
+
+    clean = clean_photo(street_scene(1), limits())
+    now = datetime.now(UTC)
+    rows, keys = [], []
+    for need_id in range(1, needs + 1, 5):
+        for _ in range(2):
+            key = secrets.token_hex(16)
+            rows.append(
+                {
+                    "need_id": need_id,
+                    "key": key,
+                    "width": clean.width,
+                    "height": clean.height,
+                    "thumb_width": clean.thumb_width,
+                    "thumb_height": clean.thumb_height,
+                    "display_bytes": len(clean.display),
+                    "thumb_bytes": len(clean.thumb),
+                    "is_hidden": False,
+                    "hidden_reason": "",
+                    "created_at": now,
+                }
+            )
+            if len(keys) < 200:
+                keys.append(key)
+                storage.stage(key, {"display": clean.display, "thumb": clean.thumb})
+                storage.publish(key)
+        if len(rows) >= 5000:
+            session.execute(sa.insert(Photo.__table__), rows)
+            rows.clear()
+    if rows:
+        session.execute(sa.insert(Photo.__table__), rows)
+    return keys
 
 
 class LoopRows:
@@ -372,6 +429,10 @@ def main() -> None:
         "partners /partners/<id>": (
             "wsgi:app",
             ["/partners"] + [f"/partners/{i}" for i in seeded["organisations"]],
+        ),
+        "photo /photos/<key>/thumb": (
+            "wsgi:app",
+            [f"/photos/{key}/thumb.jpg" for key in seeded["photos"]],
         ),
         "dashboard /transparency": (
             "wsgi:app",

@@ -25,7 +25,7 @@ CSP = {
     "default-src": "'self'",
     "script-src": "'self'",
     "style-src": "'self'",
-    "img-src": "'self' data:",
+    "img-src": "'self' data: blob:",  # blob: previews of photos before they are sent
     "font-src": "'self'",
     "connect-src": "'self'",
     "object-src": "'none'",
@@ -126,6 +126,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.opendata.views import bp as opendata_bp
     from portal.partners.directory import bp as directory_bp
     from portal.partners.views import bp as partner_bp
+    from portal.photos.views import bp as photos_bp
     from portal.projects.views import bp as projects_bp
     from portal.transparency.views import bp as transparency_bp
     from portal.triage.views import bp as triage_bp
@@ -151,5 +152,6 @@ def _register_blueprints(app: Flask) -> None:
         open311_bp,
         apikeys_bp,
         developers_bp,
+        photos_bp,
     ):
         app.register_blueprint(blueprint)

@@ -86,3 +86,13 @@ def publish(refs: tuple[str, ...], admin_email: str) -> None:
             raise click.ClickException(f"{ref}: {error}") from error
     db.session.commit()
     click.echo(f"Published {len(refs)} need(s).")
+
+
+@portal_cli.command("clean-photos")
+@with_appcontext
+def clean_photos() -> None:
+    """Delete the staged photos of forms that were shown again with errors and
+    never sent back (an hour after PHOTO_STAGING_HOURS). Run it daily."""
+    from portal.photos.services import sweep_abandoned
+
+    click.echo(f"Removed {sweep_abandoned()} staged photo file(s).")

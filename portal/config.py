@@ -73,6 +73,17 @@ class Config:
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
 
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", 1024 * 1024))
+    # Photos on needs. The folder is outside static/; several app servers share it.
+    PHOTO_FOLDER = os.environ.get("PHOTO_FOLDER", str(INSTANCE_DIR / "uploads" / "photos"))
+    PHOTOS_PER_UPLOAD = 3
+    PHOTO_MAX_BYTES = int(os.environ.get("PHOTO_MAX_BYTES", 10 * 1024 * 1024))  # per file
+    PHOTO_MAX_PIXELS = int(os.environ.get("PHOTO_MAX_PIXELS", 50_000_000))  # 8160 × 6120
+    PHOTO_DISPLAY_EDGE = 1600  # longest side of the picture shown on its own
+    PHOTO_THUMB_EDGE = 400  # longest side of the thumbnail on need pages
+    #: Forms with photos may send this much (all files and fields together).
+    PHOTO_REQUEST_MAX_BYTES = PHOTOS_PER_UPLOAD * PHOTO_MAX_BYTES + 1024 * 1024
+    #: Photos of a form shown again with errors wait this long for its next submit.
+    PHOTO_STAGING_HOURS = 24
     PRIVACY_NOTICE_VERSION = "2026-11"
     REMEMBER_COOKIE_DURATION = 14 * 24 * 3600
     REMEMBER_COOKIE_HTTPONLY = True

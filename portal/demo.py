@@ -22,6 +22,7 @@ from portal.partners.models import (
     OrganisationResource,
     ResourceKind,
 )
+from portal.photos.demo import add_demo_photos
 from portal.projects.demo import seed_demo_projects
 from portal.workdays.models import CalendarDay, DayKind
 from portal.workflow.models import TimelineEvent
@@ -472,6 +473,7 @@ def load_demo_data(seed: int = 2026) -> dict[str, int]:
     _demo_round(admin, now)
     seed_demo_projects(list(orgs.values()), needs, admin)
     _demo_comments(needs, users["member@huiju.example"])
+    add_demo_photos([need for need in needs if need.is_listed][:4])
     return {"categories": len(categories), "organisations": len(orgs), "needs": len(NEEDS)}
 
 

@@ -23,9 +23,12 @@ def render(page: str, fragment: str | None = None, /, *, status: int = 200, **co
     return make_response(render_template(template, **context), status)
 
 
-def render_invalid(page: str, fragment: str | None = None, /, **context) -> Response:
-    """A form with errors: 422 for browsers, 200 for htmx (htmx 2 does not swap 4xx)."""
-    status = 200 if is_fragment_request() else 422
+def render_invalid(
+    page: str, fragment: str | None = None, /, *, error_status: int = 422, **context
+) -> Response:
+    """A form with errors: 422 (or e.g. 413 for a too large photo) for browsers,
+    200 for htmx (htmx 2 does not swap 4xx)."""
+    status = 200 if is_fragment_request() else error_status
     return render(page, fragment, status=status, **context)
 
 

@@ -14,6 +14,7 @@ from portal.partners.models import (
     OrganisationResource,
     Setting,
 )
+from portal.photos.models import Photo
 from portal.projects.models import (
     Milestone,
     Project,
@@ -55,6 +56,7 @@ __all__ = [
     "NeedContact",
     "Organisation",
     "OutboxEmail",
+    "Photo",
     "PriorityRound",
     "QualityCheck",
     "RoundBallot",

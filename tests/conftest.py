@@ -90,8 +90,9 @@ class IsolatedClient(FlaskClient):
 
 
 @pytest.fixture
-def app(migrated, app_config):
-    app = create_app(_config(migrated, **app_config))
+def app(migrated, app_config, tmp_path):
+    settings = {"PHOTO_FOLDER": str(tmp_path / "photos"), **app_config}
+    app = create_app(_config(migrated, **settings))
     app.test_client_class = IsolatedClient
     with app.app_context():
         yield app

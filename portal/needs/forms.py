@@ -15,6 +15,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, ValidationError
 
 from portal.forms import clean_text
+from portal.photos.forms import photos_field
 
 IDEMPOTENCY_KEY = re.compile(r"^[0-9a-f]{32}$")
 
@@ -67,6 +68,7 @@ class NeedForm(FlaskForm):
         ],
         description=_l("Street, building or area, if it helps. No private address needed."),
     )
+    photos = photos_field()
     email = StringField(
         _l("E-mail (optional)"),
         filters=[clean_text],

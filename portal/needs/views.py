@@ -18,6 +18,8 @@ from portal.needs.models import PUBLIC_STATUSES, NeedStatus
 from portal.notify.services import is_following
 from portal.open311.questions import ask_questions, save_answers
 from portal.partners.services import current_assignment
+from portal.photos.services import attach_photos, kept_tokens, photos_for_need, receive_photos
+from portal.photos.views import accepts_photos
 from portal.projects.services import projects_for_need
 from portal.voting.services import supported_need_ids
 from portal.workflow.services import Actor, WorkflowError, allowed_moves, transition
@@ -70,6 +72,7 @@ def _q(asked) -> dict:
 
 
 @bp.route("/needs/new", methods=["GET", "POST"])
+@accepts_photos
 @limiter.limit(_submit_rate_limit, methods=["POST"], exempt_when=_only_validating)
 def new():
     categories = services.active_categories()
@@ -95,9 +98,17 @@ def new():
         return render(
             "needs/new.html", "needs/_form.html", form=form, touched=_touched(form), **_q(asked)
         )
-    if not (valid and asked.ok):
+    photos = receive_photos(form.photos.data or [], kept_tokens(request.form))
+    if not (valid and asked.ok and photos.ok):
+        photos.keep()  # the accepted ones wait for the corrected form
         return render_invalid(
-            "needs/new.html", "needs/_form.html", form=form, touched=None, **_q(asked)
+            "needs/new.html",
+            "needs/_form.html",
+            error_status=413 if photos.status == 413 else 422,
+            form=form,
+            touched=None,
+            photos=photos,
+            **_q(asked),
         )
 
     key = form.idempotency_key.data
@@ -115,6 +126,7 @@ def new():
     def create():
         need = services.submit_need(data, Actor.public(user), submitter=user)[0]
         save_answers(need, asked.answers)  # in the same transaction as the need
+        attach_photos(need, photos, uploader=user)  # files move in place after the commit
         return need
 
     need = services.commit_submission(key, create)
@@ -172,6 +184,7 @@ def show(ref: str):
         assignment=current_assignment(need),
         projects=projects_for_need(need),
         thread=thread_for(need=need, user=user),
+        photos=photos_for_need(need),
         now=utcnow(),
     )
 
@@ -194,6 +207,7 @@ def track(token: str):
         token=token,
         events=services.timeline(need),
         moves=allowed_moves(need, actor),
+        photos=photos_for_need(need),
         form=EmptyForm(),
         feedback_form=FeedbackForm(formdata=None) if can_give_feedback(need, None, True) else None,
     )

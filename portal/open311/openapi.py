@@ -153,7 +153,16 @@ SCHEMAS: dict[str, Schema] = {
             "zipcode": _nullable(STRING),
             "lat": _nullable({"type": "number", "format": "double", "example": 31.2304}),
             "long": _nullable({"type": "number", "format": "double", "example": 121.4737}),
-            "media_url": _nullable(STRING),
+            "media_url": _nullable(
+                {
+                    "type": "string",
+                    "description": "The absolute address of the request's first public photo "
+                    "(a JPEG served by this portal), or empty when it has none. Photos an "
+                    "administrator hid are never given.",
+                    "example": "https://huiju.example/photos/0123456789abcdef0123456789abcdef"
+                    "/display.jpg",
+                }
+            ),
         },
     },
     "ServiceRequests": {"type": "array", "items": {"$ref": "#/components/schemas/ServiceRequest"}},
@@ -210,7 +219,13 @@ SCHEMAS: dict[str, Schema] = {
             "last_name": STRING,
             "phone": STRING,
             "description": {"type": "string", "maxLength": DESCRIPTION_MAX},
-            "media_url": {"type": "string", "format": "uri"},
+            "media_url": {
+                "type": "string",
+                "format": "uri",
+                "description": "A link to a photo elsewhere. It is kept privately with the "
+                "contact data and never returned: a request's media_url is its first public "
+                "photo on this portal.",
+            },
             "idempotency_key": {
                 "type": "string",
                 "maxLength": 64,

@@ -48,6 +48,7 @@ from portal.open311.models import ApiKey, CategoryQuestion, QuestionKind, Reques
 from portal.open311.openapi import SPECIFICATION, api_base_url
 from portal.open311.questions import active_questions, save_answers, validate_answers
 from portal.partners.models import OPEN_ASSIGNMENT_STATES, Assignment
+from portal.photos.services import first_public_photo_keys, photo_url
 from portal.workflow.models import TimelineEvent
 from portal.workflow.services import Actor
 
@@ -394,10 +395,13 @@ def _due_dates(needs: list[Need]) -> dict[int, datetime]:
 
 
 def describe_requests(needs: list[Need]) -> list[dict]:
-    """The public fields of each need as a GeoReport v2 service request (two
-    queries whatever the number of needs). Never the submitter's contact data."""
+    """The public fields of each need as a GeoReport v2 service request (three
+    queries whatever the number of needs). Never the submitter's contact data:
+    media_url is the need's first public photo on this portal, not the link a
+    client may have posted (kept with the contact data)."""
     notes = _status_notes([n.id for n in needs])
     due = _due_dates(needs)
+    photos = first_public_photo_keys([n.id for n in needs])
     return [
         {
             "service_request_id": need.ref,
@@ -418,7 +422,9 @@ def describe_requests(needs: list[Need]) -> list[dict]:
             "zipcode": "",
             "lat": need.lat,
             "long": need.lon,
-            "media_url": "",
+            "media_url": (
+                photo_url(photos[need.id], "display", external=True) if need.id in photos else ""
+            ),
         }
         for need in needs
     ]

@@ -9,6 +9,10 @@ from wtforms import DateField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
 from portal.forms import clean_text
+from portal.photos.forms import photos_field
+
+#: The "after" photos a partner may add to a public update or answer.
+AFTER_PHOTOS_LABEL = _l("Photos of the work (public, optional, up to 3)")
 
 
 def _to_int(value) -> int:
@@ -47,6 +51,7 @@ class DeclineTransferForm(FlaskForm):
 
 class UpdateForm(FlaskForm):
     text = _reason(_l("Progress update (public)"), required=_l("Please write something."))
+    photos = photos_field(AFTER_PHOTOS_LABEL)
 
 
 class ResolveForm(FlaskForm):
@@ -59,6 +64,7 @@ class ResolveForm(FlaskForm):
             Length(max=4000, message=_l("At most %(max)d characters, please.")),
         ],
     )
+    photos = photos_field(AFTER_PHOTOS_LABEL)
 
 
 class NoteForm(FlaskForm):

@@ -30,6 +30,14 @@ from portal.partners.forms import (
     UpdateForm,
 )
 from portal.partners.models import OPEN_ASSIGNMENT_STATES
+from portal.photos.services import (
+    PhotoBatch,
+    attach_photos,
+    kept_tokens,
+    photos_for_need,
+    receive_photos,
+)
+from portal.photos.views import accepts_photos
 from portal.workflow.services import WorkflowError
 
 bp = Blueprint("partner", __name__, url_prefix="/partner")
@@ -49,6 +57,9 @@ FORMS: dict[str, type[FlaskForm]] = {
     "extension": ExtensionForm,
     "transfer": TransferForm,
 }
+
+#: The actions whose form may carry "after" photos (public steps of the timeline).
+PHOTO_ACTIONS = frozenset({"update", "resolve"})
 
 
 @bp.get("/inbox")
@@ -99,6 +110,7 @@ def _context(
     posted: tuple[str, FlaskForm] | None = None,
     errors: dict[str, str] | None = None,
     message: str = "",
+    batch: PhotoBatch | None = None,
 ) -> dict:
     organisation_id = current_user.organisation_id
     assignment = workspace.latest_assignment(need, organisation_id)
@@ -129,6 +141,10 @@ def _context(
         "panel_errors": [message for action, message in errors.items() if action not in shown],
         "message": message,
         "events": workspace.partner_timeline(need, organisation_id),
+        # Hidden ones too (marked): they may show what has to be repaired.
+        "photos": photos_for_need(need, include_hidden=True),
+        # The photos a form shown again with errors already received.
+        "batches": {posted[0]: batch} if posted is not None and batch is not None else {},
         "state_label": workspace.assignment_state_label,
         "tomorrow": workspace.local_today() + timedelta(days=1),
     }
@@ -140,20 +156,34 @@ def need(ref: str):
     return render(PAGE, FRAGMENT, **_context(_need_or_404(ref)))
 
 
-def _act(ref: str, action: str, do: Callable[[Need, FlaskForm], str]):
-    """Parse the action's form, call the service, commit once; then the
-    fragment (htmx) or a 303 back to the page. Bad input: 422 and nothing saved."""
+def _act(ref: str, action: str, do: Callable[..., str]):
+    """Parse the action's form (and its photos), call the service, commit once;
+    then the fragment (htmx) or a 303 back to the page. Bad input: 422 (413 for
+    a too large photo) and nothing saved; the photos accepted so far wait for
+    the corrected form. `do(need, form)`, or `do(need, form, photos)` for the
+    actions that take photos."""
     need = _need_or_404(ref)
     form = _make_form(action, bound=True) if action in FORMS else EmptyForm()
-    if not form.validate():
-        if action not in FORMS:
-            abort(400)
-        return render_invalid(PAGE, FRAGMENT, **_context(need, posted=(action, form)))
+    valid = form.validate()
+    if not valid and action not in FORMS:
+        abort(400)
+    photos = None
+    if action in PHOTO_ACTIONS:
+        photos = receive_photos(form.photos.data or [], kept_tokens(request.form))
+    if not valid or (photos is not None and not photos.ok):
+        if photos is not None:
+            photos.keep()
+        return render_invalid(
+            PAGE,
+            FRAGMENT,
+            error_status=413 if photos is not None and photos.status == 413 else 422,
+            **_context(need, posted=(action, form), batch=photos),
+        )
     try:
-        message = do(need, form)
+        message = do(need, form) if photos is None else do(need, form, photos)
         db.session.commit()
     except WorkflowError as error:
-        db.session.rollback()
+        db.session.rollback()  # no photo row; the staged files go at the end of the request
         posted = (action, form) if action in FORMS else None
         return render_invalid(
             PAGE, FRAGMENT, **_context(need, posted=posted, errors={action: str(error)})
@@ -205,20 +235,24 @@ def start(ref: str):
 
 
 @bp.post("/needs/<ref>/updates")
+@accepts_photos
 @partner_required
 def update(ref: str):
-    def do(need, form):
-        workspace.post_update(need, current_user, form.text.data)
+    def do(need, form, photos):
+        event = workspace.post_update(need, current_user, form.text.data)
+        attach_photos(need, photos, uploader=current_user, event=event)
         return _("Your progress update is published.")
 
     return _act(ref, "update", do)
 
 
 @bp.post("/needs/<ref>/resolve")
+@accepts_photos
 @partner_required
 def resolve(ref: str):
-    def do(need, form):
-        workspace.make_move(need, current_user, "resolve", form.text.data)
+    def do(need, form, photos):
+        event = workspace.make_move(need, current_user, "resolve", form.text.data)
+        attach_photos(need, photos, uploader=current_user, event=event)
         return _("Your answer is published; the submitter is asked for feedback.")
 
     return _act(ref, "resolve", do)

@@ -18,6 +18,9 @@ from portal.needs.models import Channel
 from portal.open311.questions import ask_questions, save_answers
 from portal.partners import services as partner_services
 from portal.partners.models import AssignmentRequest
+from portal.photos.forms import HidePhotoForm
+from portal.photos.services import attach_photos, kept_tokens, photos_for_need, receive_photos
+from portal.photos.views import accepts_photos
 from portal.triage import services
 from portal.triage.forms import (
     ASSIGNMENT_LABELS,
@@ -76,6 +79,8 @@ def _need_context(need) -> dict:
         "channel_labels": CHANNEL_LABELS,
         "assignment_labels": ASSIGNMENT_LABELS,
         "next_url": url_for("triage.need", ref=need.ref),
+        "photos": photos_for_need(need, include_hidden=True),
+        "hide_photo_form": HidePhotoForm(formdata=None),
     }
 
 
@@ -448,6 +453,7 @@ def _intake_q(asked) -> dict:
 
 
 @bp.route("/staff/needs/new", methods=["GET", "POST"])
+@accepts_photos
 @staff_required
 def intake():
     categories = needs_services.active_categories()
@@ -462,9 +468,16 @@ def intake():
         return render("triage/intake.html", "needs/_questions.html", form=form, **_intake_q(asked))
     valid = form.validate()
     asked = ask_questions(form.category.data, request.form)
-    if not (valid and asked.ok):
+    photos = receive_photos(form.photos.data or [], kept_tokens(request.form))
+    if not (valid and asked.ok and photos.ok):
+        photos.keep()  # the accepted ones wait for the corrected form
         return render_invalid(
-            "triage/intake.html", "triage/_intake_form.html", form=form, **_intake_q(asked)
+            "triage/intake.html",
+            "triage/_intake_form.html",
+            error_status=413 if photos.status == 413 else 422,
+            form=form,
+            photos=photos,
+            **_intake_q(asked),
         )
     key = form.idempotency_key.data
     data = needs_services.Submission(
@@ -483,6 +496,7 @@ def intake():
     def create():
         need = services.staff_intake(data, current_user)[0]
         save_answers(need, asked.answers)  # in the same transaction as the need
+        attach_photos(need, photos, uploader=current_user)  # files move in after the commit
         return need
 
     try:
@@ -490,8 +504,13 @@ def intake():
     except (WorkflowError, services.TriageError) as error:
         db.session.rollback()
         form.channel.errors = [*form.channel.errors, str(error)]
+        photos.keep()
         return render_invalid(
-            "triage/intake.html", "triage/_intake_form.html", form=form, **_intake_q(asked)
+            "triage/intake.html",
+            "triage/_intake_form.html",
+            form=form,
+            photos=photos,
+            **_intake_q(asked),
         )
     session[JUST_ENTERED] = key
     return redirect_after_post(url_for("triage.intake_done"))

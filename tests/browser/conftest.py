@@ -57,8 +57,8 @@ class LiveServer:
 
 
 @pytest.fixture(scope="session")
-def live_server(migrated) -> Iterator[LiveServer]:
-    app = create_app(_config(migrated))
+def live_server(migrated, tmp_path_factory) -> Iterator[LiveServer]:
+    app = create_app(_config(migrated, PHOTO_FOLDER=str(tmp_path_factory.mktemp("photos"))))
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()

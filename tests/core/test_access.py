@@ -101,6 +101,7 @@ def world(app):
     }
     _add_project_and_comment(need, users)
     make_category(code="x")  # for the feed and poster URLs that take a category code
+    photo_key = _add_photo(need)
     db.session.commit()
     from portal.open311.models import RequestToken
 
@@ -112,8 +113,23 @@ def world(app):
         "token": token,
         "open311_token": open311_token,
         "round_id": round_.id,
+        "photo_key": photo_key,
         "users": users,
     }
+
+
+def _add_photo(need) -> str:
+    """A photo of the published need, for the URLs that take a photo key."""
+    from portal.photos import storage
+    from portal.photos.models import Photo
+
+    key = "ab" * 16
+    sizes = ("width", "height", "thumb_width", "thumb_height", "display_bytes", "thumb_bytes")
+    db.session.add(Photo(need=need, key=key, **dict.fromkeys(sizes, 1)))
+    for size in storage.SIZES:
+        storage.final_path(key, size).parent.mkdir(parents=True, exist_ok=True)
+        storage.final_path(key, size).write_bytes(b"\xff\xd8\xff\xd9")
+    return key
 
 
 def _add_project_and_comment(need, users) -> None:
@@ -159,6 +175,8 @@ def _urls(app, world, endpoints):
             if rule.endpoint.startswith("open311.")
             else world["token"],
             "round_id": world["round_id"],
+            "key": world["photo_key"],
+            "size": "thumb",
             **{arg: 1 for arg in rule.arguments if arg.endswith("_id") and arg != "round_id"},
             **{arg: "x" for arg in rule.arguments if arg in ("code", "day", "sample")},
         }

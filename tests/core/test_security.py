@@ -121,7 +121,13 @@ def test_errors_render_a_page_not_a_traceback(client):
 
 def test_oversized_requests_are_refused(client, app):
     app.config["MAX_CONTENT_LENGTH"] = 1024
+    app.config["PHOTO_REQUEST_MAX_BYTES"] = 4096
     token = csrf_token_from(client.get("/needs/new").get_data(as_text=True))
+    response = client.post("/auth/login", data={"csrf_token": token, "email": "x" * 5000})
+    assert response.status_code == 413
+    # Forms that take photos may send more, but not without bound.
+    response = client.post("/needs/new", data={"csrf_token": token, "body": "x" * 3000})
+    assert response.status_code != 413
     response = client.post("/needs/new", data={"csrf_token": token, "body": "x" * 5000})
     assert response.status_code == 413
 
