@@ -285,6 +285,16 @@
     });
   });
 
+  /* The whole request was too large for the server (413 before it read the
+     form): htmx swaps nothing, so say so next to the photos. */
+  document.addEventListener("htmx:responseError", function (event) {
+    var form = event.detail.elt;
+    if (!form || !form.querySelectorAll || event.detail.xhr.status !== 413) return;
+    form.querySelectorAll(FIELD).forEach(function (field) {
+      showErrors(field, [field.getAttribute("data-too-large")]);
+    });
+  });
+
   /* A form swapped out by htmx lets go of its previews. */
   document.addEventListener("htmx:beforeCleanupElement", function (event) {
     var element = event.detail.elt;

@@ -433,3 +433,28 @@ def test_photos_kept_by_a_form_shown_again_count_too(
     ref = page.inner_text("#need-ref").strip()
     photos = photos_of(live_server.app, ref)
     assert sorted((p.width, p.height) for p in photos) == [(900, 1200)] * 3
+
+
+@pytest.mark.parametrize("variant", ["js"], indirect=True)
+def test_a_request_too_large_for_the_server_is_said_next_to_the_photos(
+    page, journey_data, photo_folder, live_server
+):
+    config = live_server.app.config
+    saved = config["PHOTO_REQUEST_MAX_BYTES"]
+    config["PHOTO_REQUEST_MAX_BYTES"] = 20 * 1024  # smaller than one prepared photo
+    try:
+        page.goto("/needs/new")
+        page.wait_for_function("() => window.htmx !== undefined")
+        fill_need(page, journey_data.categories[0][0], "Water leaking from the ceiling")
+        page.set_input_files("#photos", files=[chosen_file(camera_photo(1600, 1200))])
+        page.wait_for_function(PREVIEWS_READY, arg=1)
+        with page.expect_response(lambda r: r.request.method == "POST") as answer:
+            page.click("#need-form button[type=submit]")
+        assert answer.value.status == 413
+        errors = page.locator("#photos-errors .error")
+        errors.wait_for()
+        field = page.locator("[data-photo-field]")
+        assert errors.all_inner_texts() == [field.get_attribute("data-too-large")]
+        assert page.input_value("#title") == "Water leaking from the ceiling"
+    finally:
+        config["PHOTO_REQUEST_MAX_BYTES"] = saved
