@@ -323,14 +323,24 @@ def hide_photo(photo: Photo, admin: User, reason: str) -> None:
     photo.hidden_reason = reason
     photo.hidden_by_id = admin.id
     photo.hidden_at = utcnow()
-    record(admin, "photo.hide", photo, before={"hidden": False}, after={"reason": reason})
+    record(
+        admin,
+        "photo.hide",
+        photo,
+        before={"need": photo.need.ref, "hidden": False},
+        after={"reason": reason},
+    )
 
 
 def show_photo(photo: Photo, admin: User) -> None:
     if not photo.is_hidden:
         return
     record(
-        admin, "photo.show", photo, before={"reason": photo.hidden_reason}, after={"hidden": False}
+        admin,
+        "photo.show",
+        photo,
+        before={"need": photo.need.ref, "reason": photo.hidden_reason},
+        after={"hidden": False},
     )
     photo.is_hidden = False
     photo.hidden_reason = ""

@@ -174,6 +174,7 @@ def test_an_admin_hides_a_photo_from_the_public_and_shows_it_again(
     assert entry.actor_id == admin.id
     assert (entry.object_type, entry.object_id) == ("photos", str(first.id))
     assert entry.after == {"reason": "A face"}
+    assert entry.before == {"need": need.ref, "hidden": False}  # which need, in the log
 
     assert as_(None, url(first)).status_code == 404
     assert as_("member", url(first)).status_code == 404
@@ -190,7 +191,8 @@ def test_an_admin_hides_a_photo_from_the_public_and_shows_it_again(
     assert response.status_code == 303
     assert as_(None, url(first)).status_code == 200
     [entry] = audit("photo.show")
-    assert entry.actor_id == admin.id and entry.before == {"reason": "A face"}
+    assert entry.actor_id == admin.id
+    assert entry.before == {"need": need.ref, "reason": "A face"}
 
 
 def hidden(photo: Photo) -> bool:
