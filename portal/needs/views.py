@@ -18,7 +18,7 @@ from portal.needs.models import PUBLIC_STATUSES, NeedStatus
 from portal.notify.services import is_following
 from portal.open311.questions import ask_questions, save_answers
 from portal.partners.services import current_assignment
-from portal.photos.services import attach_photos, kept_tokens, photos_for_need, receive_photos
+from portal.photos.services import attach_photos, photos_for_need, receive_form_photos
 from portal.photos.views import accepts_photos
 from portal.projects.services import projects_for_need
 from portal.voting.services import supported_need_ids
@@ -98,13 +98,13 @@ def new():
         return render(
             "needs/new.html", "needs/_form.html", form=form, touched=_touched(form), **_q(asked)
         )
-    photos = receive_photos(form.photos.data or [], kept_tokens(request.form))
+    photos = receive_form_photos(form)
     if not (valid and asked.ok and photos.ok):
         photos.keep()  # the accepted ones wait for the corrected form
         return render_invalid(
             "needs/new.html",
             "needs/_form.html",
-            error_status=413 if photos.status == 413 else 422,
+            error_status=photos.error_status,
             form=form,
             touched=None,
             photos=photos,

@@ -33,9 +33,8 @@ from portal.partners.models import OPEN_ASSIGNMENT_STATES
 from portal.photos.services import (
     PhotoBatch,
     attach_photos,
-    kept_tokens,
     photos_for_need,
-    receive_photos,
+    receive_form_photos,
 )
 from portal.photos.views import accepts_photos
 from portal.workflow.services import WorkflowError
@@ -169,14 +168,14 @@ def _act(ref: str, action: str, do: Callable[..., str]):
         abort(400)
     photos = None
     if action in PHOTO_ACTIONS:
-        photos = receive_photos(form.photos.data or [], kept_tokens(request.form))
+        photos = receive_form_photos(form)
     if not valid or (photos is not None and not photos.ok):
         if photos is not None:
             photos.keep()
         return render_invalid(
             PAGE,
             FRAGMENT,
-            error_status=413 if photos is not None and photos.status == 413 else 422,
+            error_status=photos.error_status if photos is not None else 422,
             **_context(need, posted=(action, form), batch=photos),
         )
     try:

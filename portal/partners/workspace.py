@@ -196,20 +196,31 @@ def inbox_counts(organisation_id: int, now: datetime | None = None) -> dict[str,
 # --- one need ----------------------------------------------------------------
 
 
+def _routed_here(need_id, organisation_id: int):
+    """EXISTS: the need is (or was) routed to this organisation."""
+    return (
+        sa.select(Assignment.id)
+        .where(Assignment.need_id == need_id, Assignment.organisation_id == organisation_id)
+        .exists()
+    )
+
+
 def workspace_need(ref: str, organisation_id: int | None) -> Need | None:
     """The need, if it is (or was) routed to this organisation; else None."""
     if organisation_id is None:
         return None
-    routed_here = (
-        sa.select(Assignment.id)
-        .where(Assignment.need_id == Need.id, Assignment.organisation_id == organisation_id)
-        .exists()
-    )
     return db.session.scalar(
         sa.select(Need)
         .options(joinedload(Need.category), joinedload(Need.contact), joinedload(Need.submitter))
-        .where(Need.ref == ref, routed_here)
+        .where(Need.ref == ref, _routed_here(Need.id, organisation_id))
     )
+
+
+def is_routed_to(need_id: int, organisation_id: int | None) -> bool:
+    """Whether this organisation may read the need (the same rule as its workspace)."""
+    if organisation_id is None:
+        return False
+    return bool(db.session.scalar(sa.select(_routed_here(need_id, organisation_id))))
 
 
 def latest_assignment(need: Need, organisation_id: int) -> Assignment | None:

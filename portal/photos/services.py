@@ -18,7 +18,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
-from flask import current_app, g, has_request_context, url_for
+from flask import current_app, g, has_request_context, request, url_for
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.orm import Session, joinedload
@@ -72,6 +72,11 @@ class PhotoBatch:
     @property
     def ok(self) -> bool:
         return not self.errors
+
+    @property
+    def error_status(self) -> int:
+        """The status of the form shown again: 413 for a too large photo, else 422."""
+        return 413 if self.status == 413 else 422
 
     def keep(self) -> None:
         """The form is shown again: its accepted photos wait for the next submit."""
@@ -149,8 +154,10 @@ def sweep_abandoned() -> int:
     return storage.sweep_staging(hours * 3600)
 
 
-def kept_tokens(form) -> list[str]:
-    return form.getlist("kept_photo")
+def receive_form_photos(form) -> PhotoBatch:
+    """The photos of a submitted form with a `photos` field: the new files, after
+    those an earlier attempt of the same form kept (its `kept_photo` tokens)."""
+    return receive_photos(form.photos.data or [], request.form.getlist("kept_photo"))
 
 
 def attach_photos(
@@ -210,22 +217,6 @@ def discard_unused_staging(exc: BaseException | None = None) -> None:
 # --- who sees what ------------------------------------------------------------------------
 
 
-def _routed_to(need_id: int, organisation_id: int | None) -> bool:
-    from portal.partners.models import Assignment
-
-    if organisation_id is None:
-        return False
-    return bool(
-        db.session.scalar(
-            sa.select(
-                sa.exists().where(
-                    Assignment.need_id == need_id, Assignment.organisation_id == organisation_id
-                )
-            )
-        )
-    )
-
-
 def is_public(photo: Photo) -> bool:
     return (
         photo.need.is_listed
@@ -245,7 +236,9 @@ def may_view(photo: Photo, user) -> bool:
     if user.role == Role.ADMIN:
         return True
     if user.role == Role.PARTNER:
-        return _routed_to(photo.need_id, user.organisation_id)
+        from portal.partners.workspace import is_routed_to
+
+        return is_routed_to(photo.need_id, user.organisation_id)
     return not photo.is_hidden and photo.need.submitter_id == user.id
 
 
@@ -268,6 +261,11 @@ class NeedPhotos:
 
     def __bool__(self) -> bool:
         return bool(self.before or self.by_event)
+
+    @property
+    def all(self) -> list[Photo]:
+        """Every photo, the submitter's first, then the partners' step by step."""
+        return self.before + [p for photos in self.by_event.values() for p in photos]
 
 
 def photos_for_need(need: Need, *, include_hidden: bool = False) -> NeedPhotos:

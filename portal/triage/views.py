@@ -19,7 +19,7 @@ from portal.open311.questions import ask_questions, save_answers
 from portal.partners import services as partner_services
 from portal.partners.models import AssignmentRequest
 from portal.photos.forms import HidePhotoForm
-from portal.photos.services import attach_photos, kept_tokens, photos_for_need, receive_photos
+from portal.photos.services import attach_photos, photos_for_need, receive_form_photos
 from portal.photos.views import accepts_photos
 from portal.triage import services
 from portal.triage.forms import (
@@ -468,13 +468,13 @@ def intake():
         return render("triage/intake.html", "needs/_questions.html", form=form, **_intake_q(asked))
     valid = form.validate()
     asked = ask_questions(form.category.data, request.form)
-    photos = receive_photos(form.photos.data or [], kept_tokens(request.form))
+    photos = receive_form_photos(form)
     if not (valid and asked.ok and photos.ok):
         photos.keep()  # the accepted ones wait for the corrected form
         return render_invalid(
             "triage/intake.html",
             "triage/_intake_form.html",
-            error_status=413 if photos.status == 413 else 422,
+            error_status=photos.error_status,
             form=form,
             photos=photos,
             **_intake_q(asked),

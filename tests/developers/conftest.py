@@ -9,51 +9,15 @@ from portal.auth.models import Role
 from portal.extensions import db
 from portal.needs.models import NeedStatus
 from portal.open311.apikeys import issue_key
-from portal.open311.models import CategoryQuestion, QuestionKind, RequestToken
+from portal.open311.models import RequestToken
 from tests.factories import make_category, make_need, make_user
+from tests.open311.conftest import make_lights_category
 
 
 @pytest.fixture
 def open311_world(app) -> dict:
     roads = make_category(code="roads")
-    lights = make_category(code="lights")
-    db.session.add_all(
-        [
-            CategoryQuestion(
-                category_id=lights.id,
-                code="pole",
-                kind=QuestionKind.TEXT,
-                prompt_zh="灯杆编号",
-                prompt_en="Pole number",
-                position=0,
-            ),
-            CategoryQuestion(
-                category_id=lights.id,
-                code="kind",
-                kind=QuestionKind.SINGLE,
-                prompt_zh="类型",
-                prompt_en="Kind",
-                required=True,
-                choices=[
-                    {"key": "dark", "name_zh": "不亮", "name_en": "Dark"},
-                    {"key": "flicker", "name_zh": "闪烁", "name_en": "Flickering"},
-                ],
-                position=1,
-            ),
-            CategoryQuestion(
-                category_id=lights.id,
-                code="when",
-                kind=QuestionKind.MULTIPLE,
-                prompt_zh="时段",
-                prompt_en="When",
-                choices=[
-                    {"key": "day", "name_zh": "白天", "name_en": "Day"},
-                    {"key": "night", "name_zh": "夜间", "name_en": "Night"},
-                ],
-                position=2,
-            ),
-        ]
-    )
+    lights = make_lights_category()
     needs = [
         make_need(NeedStatus.OPEN, category=roads)[0],
         make_need(NeedStatus.IN_PROGRESS, category=lights)[0],

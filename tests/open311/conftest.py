@@ -14,6 +14,26 @@ from portal.open311.models import ApiKey, CategoryQuestion, QuestionKind
 from tests.factories import make_category
 
 API = "/open311/v2"
+#: The fields of a GeoReport v2 service request, as the specification names them.
+FIELDS = {
+    "service_request_id",
+    "status",
+    "status_notes",
+    "service_name",
+    "service_code",
+    "description",
+    "agency_responsible",
+    "service_notice",
+    "requested_datetime",
+    "updated_datetime",
+    "expected_datetime",
+    "address",
+    "address_id",
+    "zipcode",
+    "lat",
+    "long",
+    "media_url",
+}
 
 
 def make_api_key(raw: str = "test-key-0123456789", *, revoked: bool = False, **kw) -> ApiKey:

@@ -13,27 +13,8 @@ from portal.models_base import utcnow
 from portal.needs.models import NeedStatus
 from portal.workflow.services import Actor, record_event
 from tests.factories import make_category, make_need, make_organisation, make_user
-from tests.open311.conftest import API, assert_errors, parse_json, parse_xml
+from tests.open311.conftest import API, FIELDS, assert_errors, parse_json, parse_xml
 
-FIELDS = {
-    "service_request_id",
-    "status",
-    "status_notes",
-    "service_name",
-    "service_code",
-    "description",
-    "agency_responsible",
-    "service_notice",
-    "requested_datetime",
-    "updated_datetime",
-    "expected_datetime",
-    "address",
-    "address_id",
-    "zipcode",
-    "lat",
-    "long",
-    "media_url",
-}
 W3C = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 
 
