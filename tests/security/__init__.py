@@ -1,0 +1,1 @@
+"""Keeps the findings of the security audit from coming back."""
