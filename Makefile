@@ -19,6 +19,12 @@ $(STAMP): $(BIN)/python pyproject.toml
 
 install: $(STAMP) translations
 
+## A random secret key, made once for this machine (SECRET_KEY in the environment wins).
+SECRET_KEY_FILE := instance/secret_key
+$(SECRET_KEY_FILE):
+	mkdir -p $(dir $@)
+	umask 077 && $(PYTHON) -c "import secrets; print(secrets.token_urlsafe(48))" > $@
+
 ## Compile the zh_CN and en catalogues (the .mo files are build output).
 translations: $(STAMP)
 	$(BIN)/pybabel compile --statistics -d translations
@@ -29,7 +35,7 @@ catalogues: $(STAMP)
 	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching
 	$(BIN)/python scripts/fill_en_catalogue.py
 
-migrate: install
+migrate: install $(SECRET_KEY_FILE)
 	$(FLASK) db upgrade
 
 seed: migrate

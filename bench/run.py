@@ -40,7 +40,9 @@ def seed(database_url: str, needs: int) -> dict[str, list]:
     from portal.needs.models import Category, Need, NeedStatus
     from portal.partners.models import Organisation, OrganisationKind
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url})
+    app = create_app(
+        {"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": os.environ["SECRET_KEY"]}
+    )
     with app.app_context():
         upgrade()
         if db.session.scalar(sa.select(sa.func.count(Need.id))):
@@ -409,6 +411,9 @@ def main() -> None:
     else:
         database_url = env["DATABASE_URL"]
     env["RATELIMIT_ENABLED"] = "false"
+    # The app refuses to start without a strong key; a benchmark signs nothing it keeps.
+    env.setdefault("SECRET_KEY", secrets.token_urlsafe(48))
+    os.environ["SECRET_KEY"] = env["SECRET_KEY"]
 
     t0 = time.perf_counter()
     seeded = seed(database_url, args.needs)

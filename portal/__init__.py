@@ -49,6 +49,11 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
         app.config.from_object(config)
     INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
 
+    from portal.core.security import check_secret_key, redact_logs, trust_proxies
+
+    check_secret_key(app)
+    trust_proxies(app)
+    redact_logs()
     _init_extensions(app)
     _register_blueprints(app)
 
@@ -93,6 +98,8 @@ def _init_extensions(app: Flask) -> None:
         app,
         force_https=app.config.get("SESSION_COOKIE_SECURE", False),
         session_cookie_secure=app.config.get("SESSION_COOKIE_SECURE", False),
+        # Sent on HTTPS requests only, as the standard says.
+        strict_transport_security=app.config.get("SESSION_COOKIE_SECURE", False),
         content_security_policy=CSP,
         frame_options="DENY",
         referrer_policy="same-origin",

@@ -27,10 +27,40 @@ def _database_url() -> str:
     return url
 
 
+#: Where `make run` keeps the random key it generates once for a newcomer's machine.
+SECRET_KEY_FILE = Path(os.environ.get("SECRET_KEY_FILE", INSTANCE_DIR / "secret_key"))
+#: Keys that were ever written in this repository or its docs: never accepted.
+KNOWN_PUBLIC_KEYS = frozenset({"dev-only-change-me", "change-me", "secret", "dev"})
+MIN_SECRET_KEY_BYTES = 32
+
+
+def _secret_key() -> str:
+    """SECRET_KEY from the environment, else the file named by SECRET_KEY_FILE (by
+    default `instance/secret_key`, written by `make run`), else nothing: then the
+    app refuses to start (see `portal.security.check_secret_key`)."""
+    key = os.environ.get("SECRET_KEY", "")
+    if key:
+        return key
+    try:
+        return SECRET_KEY_FILE.read_text(encoding="utf-8").strip()
+    except OSError:
+        return ""
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    return int(value) if value else default
+
+
 class Config:
-    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-change-me")
+    SECRET_KEY = _secret_key()
     SQLALCHEMY_DATABASE_URI = _database_url()
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    # hide_parameters: a failing statement is logged without its values, which may
+    # be personal data or a token's hash.
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True, "hide_parameters": True}
+    #: How many reverse proxies (nginx, a load balancer) stand in front of the app:
+    #: their X-Forwarded-For/-Proto/-Host are trusted, nobody else's. 0 = none.
+    TRUSTED_PROXIES = _int("TRUSTED_PROXIES", 0)
     REDIS_URL = os.environ.get("REDIS_URL", "")
 
     # Rate limits: in memory for one process, Redis when several share the load.
@@ -67,8 +97,10 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
-    SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
     PREFERRED_URL_SCHEME = os.environ.get("PREFERRED_URL_SCHEME", "http")
+    # A site served over HTTPS sends its cookies only over HTTPS (and HSTS, see
+    # create_app) unless told otherwise.
+    SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", PREFERRED_URL_SCHEME == "https")
     # Absolute links in e-mails need the public address of the site.
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
 
@@ -88,7 +120,7 @@ class Config:
     REMEMBER_COOKIE_DURATION = 14 * 24 * 3600
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
-    REMEMBER_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
     NEEDS_PER_PAGE = 20
     MAIL_FROM = os.environ.get("MAIL_FROM", "Huiju <noreply@huiju.example>")
     # SMTP delivery of the outbox (`flask portal send-mail`).
@@ -105,7 +137,7 @@ class Config:
 
 class TestConfig(Config):
     TESTING = True
-    SECRET_KEY = "test-secret-key"  # noqa: S105 — tests only
+    SECRET_KEY = "test-secret-key-for-the-suite-only-0123456789"  # noqa: S105 — tests only
     RATELIMIT_ENABLED = False
     RATELIMIT_STORAGE_URI = "memory://"
     CACHE_TYPE = "NullCache"  # every test sees the numbers of its own data
