@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import secrets
+
 from flask import Flask, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from portal.core.security import redact
 from portal.extensions import db
 from portal.open311.formats import error_response, is_api_path
 
@@ -53,9 +56,20 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def server_error(error: Exception):
-        app.logger.exception("unhandled error")
+        # The incident id is on the page and in the log line, so a visitor's report
+        # finds the traceback; the path is redacted (it may be a tracking link).
+        incident = secrets.token_hex(6)
+        app.logger.exception(
+            "unhandled error, incident %s: %s %s",
+            incident,
+            request.method,
+            redact(request.full_path),
+        )
         db.session.rollback()
         title, message = _messages()[500]
         if is_api_path(request.path):
-            return error_response(500, [message])
-        return render_template("errors.html", code=500, title=title, message=message), 500
+            return error_response(500, [f"{message} {_('Incident: %(id)s', id=incident)}"])
+        page = render_template(
+            "errors.html", code=500, title=title, message=message, incident=incident
+        )
+        return page, 500
