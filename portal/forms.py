@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
+import secrets
 
+from flask import current_app, session
 from flask_wtf import FlaskForm
 
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -19,3 +23,26 @@ def clean_text(value: str | None) -> str | None:
 
 class EmptyForm(FlaskForm):
     """Just the CSRF token, for button-only POSTs."""
+
+
+#: A random value per browser session that one-time form keys are bound to.
+FORM_NONCE = "form_nonce"
+
+
+def new_form_key() -> str:
+    """The one-time key a form that creates something carries (a need at
+    /needs/new or at staff intake). Rendering it gives the session its nonce, so
+    two quick submits of the form bind to the same one."""
+    session.setdefault(FORM_NONCE, secrets.token_hex(16))
+    return secrets.token_hex(16)
+
+
+def bind_form_key(form_key: str) -> str:
+    """The idempotency key stored with the created row: the form's key bound to
+    this browser session with the secret key. A repeated submit from the same
+    session finds its row and confirmation again; the same form key sent from any
+    other session (or guessed, or derived from an API request) is a different key,
+    so it can never show someone else's confirmation or tracking link."""
+    nonce = session.setdefault(FORM_NONCE, secrets.token_hex(16))
+    secret = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(secret, f"form:{nonce}:{form_key}".encode(), hashlib.sha256).hexdigest()

@@ -8,7 +8,7 @@ from portal.comments.services import thread_for
 from portal.extensions import db, limiter
 from portal.feedback.forms import FeedbackForm
 from portal.feedback.services import can_give_feedback
-from portal.forms import EmptyForm
+from portal.forms import EmptyForm, bind_form_key, new_form_key
 from portal.htmx import redirect_after_post, render, render_invalid
 from portal.i18n import current_locale_code
 from portal.models_base import utcnow
@@ -78,7 +78,7 @@ def new():
     categories = services.active_categories()
     form = NeedForm(categories=categories)
     if request.method == "GET":
-        form.idempotency_key.data = services.new_idempotency_key()
+        form.idempotency_key.data = new_form_key()
         wanted = request.args.get("category", "")
         for category in categories:  # by id, or by code (QR posters link with the code)
             if wanted in (str(category.id), category.code):
@@ -111,7 +111,7 @@ def new():
             **_q(asked),
         )
 
-    key = form.idempotency_key.data
+    key = bind_form_key(form.idempotency_key.data)
     data = services.Submission(
         title=form.title.data,
         body=form.body.data,

@@ -17,6 +17,7 @@ same one as in /needs/<ref>."""
 from __future__ import annotations
 
 import hashlib
+import hmac
 import math
 import re
 import secrets
@@ -544,8 +545,11 @@ def _idempotency_key(api_key: ApiKey, form) -> str:
         raise Open311Error(
             400, _("idempotency_key: at most %(max)d characters.", max=IDEMPOTENCY_KEY_MAX)
         )
-    digest = hashlib.sha256(f"open311:{api_key.id}:{client_key}".encode()).hexdigest()
-    return digest[:32]
+    # Keyed with the secret: nobody can compute the stored key of another
+    # client's request (the tracking link is derived from it).
+    secret = current_app.config["SECRET_KEY"].encode()
+    message = f"open311:{api_key.id}:{client_key}".encode()
+    return hmac.new(secret, message, hashlib.sha256).hexdigest()
 
 
 @dataclass

@@ -11,6 +11,7 @@ from portal.auth.decorators import admin_required, role_required
 from portal.auth.models import Role
 from portal.core.views import safe_next
 from portal.extensions import db
+from portal.forms import bind_form_key, new_form_key
 from portal.htmx import is_fragment_request, redirect_after_post, render, render_invalid
 from portal.models_base import utcnow
 from portal.needs import services as needs_services
@@ -459,7 +460,7 @@ def intake():
     categories = needs_services.active_categories()
     form = IntakeForm(categories=categories)
     if request.method == "GET":
-        form.idempotency_key.data = needs_services.new_idempotency_key()
+        form.idempotency_key.data = new_form_key()
         form.channel.data = Channel.PHONE.value
         wanted = request.args.get("category", "")
         form.category.data = next((c.id for c in categories if str(c.id) == wanted), 0)
@@ -479,7 +480,7 @@ def intake():
             photos=photos,
             **_intake_q(asked),
         )
-    key = form.idempotency_key.data
+    key = bind_form_key(form.idempotency_key.data)
     data = needs_services.Submission(
         title=form.title.data,
         body=form.body.data,
