@@ -110,6 +110,8 @@ class Config:
     PHOTOS_PER_UPLOAD = 3
     PHOTO_MAX_BYTES = int(os.environ.get("PHOTO_MAX_BYTES", 10 * 1024 * 1024))  # per file
     PHOTO_MAX_PIXELS = int(os.environ.get("PHOTO_MAX_PIXELS", 50_000_000))  # 8160 × 6120
+    #: PNG and WebP decode at full size (JPEG at a reduced one): 16 MP is 4000 × 4000.
+    PHOTO_MAX_PIXELS_LOSSLESS = _int("PHOTO_MAX_PIXELS_LOSSLESS", 16_000_000)
     PHOTO_DISPLAY_EDGE = 1600  # longest side of the picture shown on its own
     PHOTO_THUMB_EDGE = 400  # longest side of the thumbnail on need pages
     #: Forms with photos may send this much (all files and fields together).

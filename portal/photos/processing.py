@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import re
 import struct
+import threading
 import warnings
 from dataclasses import dataclass
 
@@ -58,6 +59,9 @@ class Limits:
     max_pixels: int
     display_edge: int
     thumb_edge: int
+    #: PNG and WebP cannot be decoded at a reduced size (JPEG can), so a huge one
+    #: costs its full pixels in memory: they get a lower limit.
+    max_pixels_lossless: int = 16_000_000
     display_quality: int = 80
     thumb_quality: int = 72
 
@@ -194,8 +198,19 @@ def megabytes(size: int) -> str:
     return f"{size / 2**20:.1f}".removesuffix(".0")
 
 
-def _too_many_pixels(limits: Limits) -> str:
-    return TOO_MANY_PIXELS % {"pixels": limits.max_pixels // 1_000_000}
+def _too_many_pixels(max_pixels: int) -> str:
+    return TOO_MANY_PIXELS % {"pixels": max_pixels // 1_000_000}
+
+
+def _pixel_limit(fmt: str, limits: Limits) -> int:
+    if fmt in ("PNG", "WEBP"):
+        return min(limits.max_pixels, limits.max_pixels_lossless)
+    return limits.max_pixels
+
+
+#: One decode at a time per process: a threaded server must not hold several
+#: full-size pictures in memory at once.
+_DECODING = threading.BoundedSemaphore(1)
 
 
 def read_limited(stream, max_bytes: int) -> bytes:
@@ -216,22 +231,29 @@ def clean_photo(data: bytes, limits: Limits) -> CleanPhoto:
     if fmt == "HEIF" and not HEIF_SUPPORTED:  # pragma: no cover — see the import above
         raise PhotoRejected(HEIF_UNSUPPORTED)
     _check_no_markup(fmt, data)
-    with warnings.catch_warnings():
+    with _DECODING, warnings.catch_warnings():
         # Pillow warns (and we refuse) long before its own bomb limit.
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
             image = Image.open(io.BytesIO(data), formats=[fmt])
-            if image.width * image.height > limits.max_pixels:
-                raise PhotoRejected(_too_many_pixels(limits))
+            max_pixels = _pixel_limit(fmt, limits)
+            if image.width * image.height > max_pixels:
+                raise PhotoRejected(_too_many_pixels(max_pixels))
+            edge = limits.display_edge
+            # JPEG decodes at 1/2, 1/4 or 1/8 of its size when that is still at
+            # least the display size: a 48 MP photo then costs a quarter of its memory.
+            image.draft("RGB", (edge, edge))
             image.load()
+            # Everything after works on at most the display size.
+            image.thumbnail((edge, edge), Image.Resampling.LANCZOS, reducing_gap=3.0)
             image = ImageOps.exif_transpose(image)  # upright, as the phone showed it
             image = _flatten(_to_srgb(image))
         except PhotoRejected:
             raise
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-            raise PhotoRejected(_too_many_pixels(limits)) from None
+            raise PhotoRejected(_too_many_pixels(_pixel_limit(fmt, limits))) from None
         except (OSError, SyntaxError, ValueError, struct.error, EOFError):
             raise PhotoRejected(DAMAGED) from None
-    display, width, height = _encode(image, limits.display_edge, limits.display_quality)
-    thumb, thumb_width, thumb_height = _encode(image, limits.thumb_edge, limits.thumb_quality)
+        display, width, height = _encode(image, limits.display_edge, limits.display_quality)
+        thumb, thumb_width, thumb_height = _encode(image, limits.thumb_edge, limits.thumb_quality)
     return CleanPhoto(display, thumb, width, height, thumb_width, thumb_height)
