@@ -12,6 +12,7 @@ PHOTO_STAGING_HOURS."""
 from __future__ import annotations
 
 import base64
+import errno
 import logging
 import secrets
 from collections import defaultdict
@@ -36,7 +37,15 @@ from portal.workflow.models import TimelineEvent
 log = logging.getLogger(__name__)
 
 _PENDING = "photos_to_publish"  # session.info: keys whose rows wait for the commit
+_MOVED = "photos_moved"  # session.info: keys moved in place by a commit not yet done
 TOO_MANY = _l("At most %(count)d photos, please.")
+CANNOT_STORE = _l(
+    "The server cannot store photos at the moment. Please try again later, or send "
+    "your need without photos."
+)
+PHOTOS_NOT_SAVED = _l(
+    "Your photos could not be stored, so nothing was saved. Please go back and send the form again."
+)
 
 
 @dataclass(frozen=True)
@@ -66,7 +75,8 @@ class PhotoBatch:
 
     photos: list[StagedPhoto] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
-    #: 413 when a file was too large, else 400.
+    #: 413 when a file was too large, 507/503 when the server could not store
+    #: one (disk full / folder not writable), else 400.
     status: int = 400
 
     @property
@@ -75,8 +85,9 @@ class PhotoBatch:
 
     @property
     def error_status(self) -> int:
-        """The status of the form shown again: 413 for a too large photo, else 422."""
-        return 413 if self.status == 413 else 422
+        """The status of the form shown again: 413 for a too large photo, 507 or 503
+        when the server could not store it, else 422."""
+        return self.status if self.status in (413, 503, 507) else 422
 
     def keep(self) -> None:
         """The form is shown again: its accepted photos wait for the next submit."""
@@ -92,6 +103,7 @@ def limits() -> Limits:
     return Limits(
         max_bytes=config["PHOTO_MAX_BYTES"],
         max_pixels=config["PHOTO_MAX_PIXELS"],
+        max_pixels_lossless=config["PHOTO_MAX_PIXELS_LOSSLESS"],
         display_edge=config["PHOTO_DISPLAY_EDGE"],
         thumb_edge=config["PHOTO_THUMB_EDGE"],
     )
@@ -132,7 +144,14 @@ def receive_photos(files, kept_tokens: list[str] = ()) -> PhotoBatch:
             continue
         key = secrets.token_hex(16)
         g.setdefault("photos_staged", set()).add(key)
-        storage.stage(key, {"display": clean.display, "thumb": clean.thumb})
+        try:
+            storage.stage(key, {"display": clean.display, "thumb": clean.thumb})
+        except OSError as error:
+            log.exception("photo could not be staged")
+            full = error.errno in (errno.ENOSPC, errno.EDQUOT)
+            batch.errors.append(str(CANNOT_STORE))
+            batch.status = max(batch.status, 507 if full else 503)
+            break
         batch.photos.append(
             StagedPhoto(
                 key=key,
@@ -185,22 +204,43 @@ def attach_photos(
     return photos
 
 
-@sa.event.listens_for(Session, "after_commit")
-def _publish_committed(session: Session) -> None:
+class PhotoStorageError(RuntimeError):
+    """The photos' files could not be moved in place: the commit is abandoned, so
+    no need or update is saved with a photo that has no file."""
+
+
+@sa.event.listens_for(Session, "before_commit")
+def _publish_before_commit(session: Session) -> None:
+    """Move the files in place as part of the commit: if a move fails, the commit
+    fails too (and the files already moved go back), so a row never points at a
+    missing file. If the database then refuses the commit, the rollback below
+    moves them back as well."""
+    moved = session.info.setdefault(_MOVED, [])
     for key in session.info.pop(_PENDING, ()):
+        moved.append(key)
         try:
             storage.publish(key)
-        except OSError:  # the row is there; the photo answers 404 until restored
-            log.exception("photo %s committed but its files could not be moved", key)
+        except OSError as error:
+            log.exception("photo %s could not be moved in place; nothing is saved", key)
+            raise PhotoStorageError(key) from error
+
+
+@sa.event.listens_for(Session, "after_commit")
+def _committed(session: Session) -> None:
+    session.info.pop(_MOVED, None)
 
 
 @sa.event.listens_for(Session, "after_soft_rollback")
 def _forget_rolled_back(session: Session, previous_transaction) -> None:
-    """Their rows are gone: a later commit must not move them in. The end of the
-    request deletes their files, unless the form is shown again and keeps them.
-    (A savepoint's rollback leaves the outer transaction, and its photos, alone.)"""
-    if not previous_transaction.nested:
-        session.info.pop(_PENDING, None)
+    """Their rows are gone: a later commit must not move them in, and files moved
+    for this transaction go back to staging (the end of the request deletes them,
+    unless the form is shown again and keeps them). A savepoint's rollback leaves
+    the outer transaction, and its photos, alone."""
+    if previous_transaction.nested:
+        return
+    session.info.pop(_PENDING, None)
+    for key in session.info.pop(_MOVED, ()):
+        storage.unpublish(key)
 
 
 def discard_unused_staging(exc: BaseException | None = None) -> None:

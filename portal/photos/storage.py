@@ -64,6 +64,15 @@ def publish(key: str) -> None:
         os.replace(staging_path(key, size), target)
 
 
+def unpublish(key: str) -> None:
+    """Undo publish() (its commit failed): back to staging, whatever had moved."""
+    for size in SIZES:
+        try:
+            os.replace(final_path(key, size), staging_path(key, size))
+        except FileNotFoundError:
+            continue
+
+
 def discard(key: str) -> None:
     for size in SIZES:
         staging_path(key, size).unlink(missing_ok=True)

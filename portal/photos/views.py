@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import io
 
-from flask import Blueprint, abort, current_app, flash, request, send_file, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -23,6 +32,19 @@ bp.add_app_template_global(megabytes, "megabytes")
 #: An image answer may not run or load anything, whatever a browser thinks it is.
 IMAGE_CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
 YEAR = 365 * 24 * 3600
+
+
+@bp.app_errorhandler(services.PhotoStorageError)
+def _photos_not_stored(error):
+    """The commit was abandoned (see services._publish_before_commit): say so."""
+    db.session.rollback()
+    page = render_template(
+        "errors.html",
+        code=503,
+        title=_("Photos not stored"),
+        message=services.PHOTOS_NOT_SAVED,
+    )
+    return page, 503, {"Retry-After": "60"}
 
 
 def accepts_photos(view):
