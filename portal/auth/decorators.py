@@ -42,3 +42,18 @@ def verified_required(view):
 
 
 admin_required = role_required(Role.ADMIN)
+
+
+def member_required(view):
+    """Supporting and voting: a member with a confirmed address. Staff act for
+    their organisation, not as voters, and get 403."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        if current_user.role != Role.MEMBER or not current_user.is_verified:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapped

@@ -78,6 +78,11 @@ class User(UserMixin, db.Model):
         self.session_version = (self.session_version or 0) + 1
 
     @property
+    def is_member(self) -> bool:
+        """Members support and vote; staff act for their organisation instead."""
+        return self.role == Role.MEMBER
+
+    @property
     def is_admin(self) -> bool:
         return self.role == Role.ADMIN
 

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload, selectinload
 
+from portal.audit import services as audit
 from portal.auth.models import Role, User
 from portal.extensions import db
 from portal.models_base import insert_if_absent, utcnow
@@ -31,8 +32,18 @@ class VotingError(Exception):
 # --- supports -------------------------------------------------------------
 
 
+def _check_is_member(user: User) -> None:
+    """Staff (partner staff and administrators) act for their organisation, not
+    as voters: supports and votes count members only, as turnout does."""
+    if user.role != Role.MEMBER:
+        raise VotingError(
+            _("Staff accounts act for their organisation; they do not support needs or vote.")
+        )
+
+
 def support_need(need: Need, user: User) -> bool:
     """Add the member's support; False when they already support it."""
+    _check_is_member(user)
     if not need.is_listed or need.status not in SUPPORTABLE_STATUSES:
         raise VotingError(_("This need can no longer be supported."))
     if not insert_if_absent(Support, user_id=user.id, need_id=need.id, created_at=utcnow()):
@@ -148,6 +159,19 @@ def create_round(
     round_.items = [RoundItem(need=need, position=i) for i, need in enumerate(needs)]
     db.session.add(round_)
     db.session.flush()
+    audit.record(
+        actor,
+        "round.create",
+        round_,
+        after={
+            "title": title,
+            "needs": " ".join(need.ref for need in needs),
+            "votes_per_member": votes_per_member,
+            "starts_at": starts_at,
+            "ends_at": ends_at,
+            "show_live_counts": show_live_counts,
+        },
+    )
     return round_
 
 
@@ -182,6 +206,7 @@ def recent_rounds(limit: int = 20) -> list[PriorityRound]:
 
 
 def _check_can_vote(round_: PriorityRound, user: User) -> None:
+    _check_is_member(user)
     if not round_.is_open():
         raise VotingError(_("This round is not open for voting."))
     if not user.is_verified:

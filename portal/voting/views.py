@@ -7,7 +7,7 @@ from flask import Blueprint, abort, current_app, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal.auth.decorators import admin_required, verified_required
+from portal.auth.decorators import admin_required, member_required
 from portal.extensions import db, limiter
 from portal.forms import EmptyForm
 from portal.htmx import redirect_after_post, render, render_invalid
@@ -32,7 +32,7 @@ def _public_need_or_404(ref: str) -> Need:
 
 @bp.post("/needs/<ref>/support")
 @limiter.limit(_vote_limit)
-@verified_required
+@member_required
 def support(ref: str):
     need = _public_need_or_404(ref)
     form = EmptyForm()
@@ -116,7 +116,7 @@ def round_page(round_id: int):
 
 @bp.post("/rounds/<int:round_id>/vote")
 @limiter.limit(_vote_limit)
-@verified_required
+@member_required
 def vote(round_id: int):
     round_ = _round_or_404(round_id)
     form = EmptyForm()

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from portal.audit.models import AuditEntry
 from portal.auth.models import Role
 from portal.extensions import db
 from portal.models_base import utcnow
@@ -186,6 +187,10 @@ def test_an_admin_creates_a_round_from_references(client, login):
     round_ = db.session.scalar(sa.select(PriorityRound))
     assert [i.need_id for i in round_.items] == [n.id for n in needs]
     assert round_.starts_at.hour == 1  # 09:00 in Shanghai is 01:00 UTC
+    (entry,) = db.session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "round.create"))
+    assert entry.object_id == str(round_.id) and entry.actor_role == "admin"
+    assert entry.after["needs"] == " ".join(n.ref for n in needs)
+    assert entry.after["title"] == "Spring vote"
 
 
 def test_round_page_runs_a_constant_number_of_queries(client, login, queries):
@@ -198,3 +203,17 @@ def test_round_page_runs_a_constant_number_of_queries(client, login, queries):
     with queries() as many:
         client.get(f"/rounds/{large.id}")
     assert len(few) == len(many)
+
+
+@pytest.mark.parametrize("role", [Role.PARTNER, Role.ADMIN])
+def test_staff_act_for_their_organisation_and_do_not_vote(client, login, role):
+    round_ = make_round(n_items=3, votes=2)
+    staff = login(make_user(role))
+    db.session.commit()
+    page = client.get(f"/rounds/{round_.id}").get_data(as_text=True)
+    assert "they do not support needs or vote" in page
+    assert "Vote for this need" not in page
+    assert _vote(client, round_, round_.items[0]).status_code == 403
+    assert _my_votes(staff) == 0
+    with pytest.raises(services.VotingError):
+        services.cast_vote(round_, round_.items[0], staff)

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from portal.auth.models import Role
 from portal.extensions import db
 from portal.models_base import utcnow
 from portal.needs.models import Need, NeedStatus
@@ -85,6 +86,19 @@ def test_anonymous_visitors_see_the_count_and_a_login_prompt(client):
     response = client.post(f"/needs/{need.ref}/support", data={"csrf_token": csrf_token_from(page)})
     assert response.status_code == 302 and "/auth/login" in response.headers["Location"]
     assert _count(need) == 0
+
+
+@pytest.mark.parametrize("role", [Role.PARTNER, Role.ADMIN])
+def test_staff_do_not_support_needs(client, login, role):
+    need, _ = make_need(NeedStatus.OPEN)
+    login(make_user(role))
+    db.session.commit()
+    page = client.get(f"/needs/{need.ref}").get_data(as_text=True)
+    assert "they do not support needs or vote" in page
+    assert "Support this need" not in page
+    assert _support(client, need).status_code == 403
+    assert _count(need) == 0
+    assert db.session.scalar(sa.select(sa.func.count(Support.id))) == 0
 
 
 def test_unverified_members_cannot_support(client, login):
