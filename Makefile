@@ -7,15 +7,27 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test install lint format translations catalogues migrate seed bench clean
+.PHONY: run test install lint format translations catalogues migrate seed bench clean lock
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): $(BIN)/python pyproject.toml
+## The exact versions of every dependency (refresh with `make lock`).
+LOCK := requirements.lock
+
+$(STAMP): $(BIN)/python pyproject.toml $(LOCK)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
+
+## Resolve pyproject.toml's dependencies (and dev extras) again into requirements.lock,
+## keeping the pinned versions that still fit; `make lock LOCK_FLAGS=--upgrade` takes
+## the newest allowed releases.
+lock: $(BIN)/python
+	$(BIN)/python -m pip install --quiet uv
+	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 \
+	  --no-header --annotation-style line $(LOCK_FLAGS) -o $(LOCK)
 
 install: $(STAMP) translations
 
