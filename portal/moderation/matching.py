@@ -100,8 +100,8 @@ class Matcher:
                 self._out[following] = self._out[following] + self._out[self._fail[following]]
 
     def find(self, text: str) -> list[str]:
-        """The labels of the terms found in `text`, each once, in order of
-        first appearance."""
+        """The labels of the terms found in `text`, each once, in the order
+        where their first occurrence ends."""
         if not self.size or not text:
             return []
         folded = fold(text)

@@ -162,9 +162,7 @@ def approved_contributions(user_ids) -> dict[int, int]:
             Need.submitter_id.in_(ids), Need.published_at.is_not(None)
         ),
     ).subquery()
-    counts = db.session.execute(
-        sa.select(rows.c.user_id, sa.func.count()).group_by(rows.c.user_id)
-    )
+    counts = db.session.execute(sa.select(rows.c.user_id, sa.func.count()).group_by(rows.c.user_id))
     return {user_id: count for user_id, count in counts}
 
 
