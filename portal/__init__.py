@@ -125,6 +125,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.core.views import bp as core_bp
     from portal.feedback.views import bp as feedback_bp
     from portal.me.views import bp as me_bp
+    from portal.moderation.views import bp as moderation_bp
     from portal.needs.views import bp as needs_bp
     from portal.notify.views import bp as notify_bp
     from portal.open311.developers import bp as developers_bp
@@ -160,5 +161,6 @@ def _register_blueprints(app: Flask) -> None:
         apikeys_bp,
         developers_bp,
         photos_bp,
+        moderation_bp,
     ):
         app.register_blueprint(blueprint)

@@ -68,8 +68,11 @@ def create_admin(email: str, name: str) -> None:
 @with_appcontext
 def publish(refs: tuple[str, ...], admin_email: str) -> None:
     """Publish submitted needs from the command line (admins can also do it in
-    the triage queue at /admin/triage)."""
+    the triage queue at /admin/triage). A need flagged by the content screening
+    (a listed sensitive term, too many links) is refused: publish it from its
+    page at /admin/needs/<ref>, which shows why it was flagged."""
     from portal.auth.models import Role, User
+    from portal.moderation.services import need_flags
     from portal.needs.models import Need
     from portal.workflow.services import Actor, WorkflowError, transition
 
@@ -80,6 +83,10 @@ def publish(refs: tuple[str, ...], admin_email: str) -> None:
         need = db.session.scalar(sa.select(Need).where(Need.ref == ref))
         if need is None:
             raise click.ClickException(f"No need {ref}.")
+        if need_flags([need]):
+            raise click.ClickException(
+                f"{ref} is flagged by the content screening: publish it at /admin/needs/{ref}."
+            )
         try:
             transition(need, "publish", Actor.staff(admin))
         except WorkflowError as error:

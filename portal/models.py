@@ -4,6 +4,7 @@ from portal.audit.models import AuditEntry, QualityCheck
 from portal.auth.models import User
 from portal.comments.models import Comment, CommentReport
 from portal.feedback.models import Feedback
+from portal.moderation.models import SensitiveTerm
 from portal.needs.models import Category, Need, NeedContact
 from portal.notify.models import DigestRun, Follow, OutboxEmail
 from portal.open311.models import ApiKey, CategoryQuestion, NeedAnswer, RequestToken
@@ -49,6 +50,7 @@ __all__ = [
     "Feedback",
     "OrganisationResource",
     "Setting",
+    "SensitiveTerm",
     "Category",
     "DigestRun",
     "Follow",

@@ -271,6 +271,27 @@ class SettingsForm(FlaskForm):
             NumberRange(min=1, max=30, message=_l("Between %(min)s and %(max)s days.")),
         ],
     )
+    # Content safety (portal.moderation). The numbers may be left out: they then stay.
+    comment_premoderation = BooleanField(
+        _l("Pre-moderation: hold every comment until a moderator approves it")
+    )
+    links_per_text = _IntegerField(
+        _l("Links allowed in one comment, need or project update (more are held for moderation)"),
+        validators=[
+            Optional(),
+            NumberRange(min=0, max=20, message=_l("Between %(min)s and %(max)s.")),
+        ],
+    )
+    links_min_contributions = _IntegerField(
+        _l(
+            "Published comments and needs a member needs before posting links "
+            "(until then any link is held; 0: no such rule)"
+        ),
+        validators=[
+            Optional(),
+            NumberRange(min=0, max=100, message=_l("Between %(min)s and %(max)s.")),
+        ],
+    )
 
 
 class SampleForm(FlaskForm):

@@ -562,7 +562,12 @@ def settings():
             return render_invalid("admin/settings.html", "admin/_settings_form.html", form=form)
         try:
             changed = services.save_settings(
-                bool(form.route_on_publish.data), form.escalate_after_days.data, current_user
+                bool(form.route_on_publish.data),
+                form.escalate_after_days.data,
+                current_user,
+                comment_premoderation=bool(form.comment_premoderation.data),
+                links_per_text=form.links_per_text.data,
+                links_min_contributions=form.links_min_contributions.data,
             )
         except AdminError as error:
             db.session.rollback()

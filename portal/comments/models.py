@@ -19,7 +19,7 @@ REPORTS_TO_HIDE = 3
 
 class CommentState(enum.StrEnum):
     VISIBLE = "visible"
-    HELD = "held"  # hidden by reports, waiting for a moderator
+    HELD = "held"  # waiting for a moderator: held by reports, or when posted
     HIDDEN = "hidden"  # a moderator hid it (reason kept)
 
     @property
@@ -50,6 +50,10 @@ class Comment(db.Model):
     moderated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     moderated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     moderation_reason: Mapped[str] = mapped_column(sa.Text, default="")
+    # Why it was held when posted (portal.moderation Screening.reasons()): a
+    # listed term, too many links, pre-moderation. Empty when it was published
+    # at once; kept after a decision, for the record.
+    held_for: Mapped[list] = mapped_column(sa.JSON, default=list)
     # One comment per form render, so a double submit does not post twice.
     client_token: Mapped[str] = mapped_column(sa.String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -63,6 +67,11 @@ class Comment(db.Model):
         sa.Index("ix_comments_project_state_id", "project_id", "state", "id"),
         sa.Index("ix_comments_state_reports", "state", "report_count"),
     )
+
+    @property
+    def awaits_approval(self) -> bool:
+        """Held when posted and not decided yet: a moderator approves or rejects it."""
+        return self.state == CommentState.HELD and bool(self.held_for)
 
 
 class CommentReport(db.Model):

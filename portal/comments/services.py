@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from portal.comments.forms import CommentForm, ReportForm
 from portal.comments.models import REPORTS_TO_HIDE, Comment, CommentReport, CommentState
 from portal.extensions import db
 from portal.models_base import insert_if_absent, utcnow
+from portal.moderation.services import screen
 from portal.needs.models import Need
 from portal.projects.models import Project
 
@@ -201,11 +203,15 @@ def post_comment(
 ) -> tuple[Comment, bool]:
     """Add a comment; returns it and whether it is new. The same form sent
     twice (same author and client token) gives back the first comment: the
-    database's unique key decides, even when both requests race."""
+    database's unique key decides, even when both requests race. A comment
+    the screening holds (a listed term, too many links, pre-moderation) is
+    stored held, with the reasons: only its author sees it until a moderator
+    approves it."""
     if not may_comment(author):
         raise CommentError(_("Confirm your e-mail address to comment."))
     if not target_is_open(need=need, project=project):
         raise CommentError(_("Comments are closed here."))
+    screening = screen(body, author, comment=True)
     created = insert_if_absent(
         Comment,
         need_id=need.id if need is not None else None,
@@ -213,7 +219,8 @@ def post_comment(
         author_id=author.id,
         body=body,
         client_token=client_token,
-        state=CommentState.VISIBLE,
+        state=CommentState.HELD if screening.held else CommentState.VISIBLE,
+        held_for=screening.reasons(),
         report_count=0,
         moderation_reason="",
         created_at=utcnow(),
@@ -401,6 +408,7 @@ def _moderation_state(comment: Comment) -> dict:
         "report_count": comment.report_count,
         "moderation_reason": comment.moderation_reason,
         "moderated_at": comment.moderated_at,
+        "held_for": json.dumps(comment.held_for or [], ensure_ascii=False),
     }
 
 
@@ -415,12 +423,18 @@ def _decide(comment: Comment, actor: User, state: CommentState, reason: str, act
 
 
 def hide_comment(comment: Comment, actor: User, reason: str) -> None:
-    """Hide for everyone; the text stays in the database with the reason."""
+    """Hide for everyone; the text stays in the database with the reason.
+    Rejecting a comment held when posted needs no reason: the hold says why."""
+    if comment.awaits_approval:
+        _decide(comment, actor, CommentState.HIDDEN, reason, "comment.reject")
+        return
     if not reason.strip():
         raise CommentError(_("Please give the reason for hiding this comment."))
     _decide(comment, actor, CommentState.HIDDEN, reason, "comment.hide")
 
 
 def restore_comment(comment: Comment, actor: User, reason: str = "") -> None:
-    """Show again; the decision stands, so later reports alone no longer hold it."""
-    _decide(comment, actor, CommentState.VISIBLE, reason, "comment.restore")
+    """Show again (or, held when posted, publish); the decision stands, so
+    later reports alone no longer hold it."""
+    action = "comment.approve" if comment.awaits_approval else "comment.restore"
+    _decide(comment, actor, CommentState.VISIBLE, reason, action)

@@ -112,11 +112,16 @@ def _post(*, need: Need | None = None, project: Project | None = None):
         thread = services.thread_for(need=need, project=project, user=current_user, form=form)
         return render_invalid("comments/page.html", "comments/_thread.html", thread=thread)
     db.session.commit()
+    notice = (
+        _("Your comment awaits moderation. Only you can see it until a moderator approves it.")
+        if comment.state == CommentState.HELD
+        else _("Your comment is posted.")
+    )
     if is_fragment_request():
         thread = services.thread_for(need=need, project=project, user=current_user)
-        thread.notice = _("Your comment is posted.")
+        thread.notice = notice
         return render("comments/_thread.html", thread=thread)
-    flash(_("Your comment is posted."), "success")
+    flash(notice, "success")
     return redirect(comment_target_url(need, project) + f"#comment-{comment.id}", code=303)
 
 
@@ -199,11 +204,14 @@ def report(comment_id: int):
 
 
 def _moderation_page(status: int = 200, errors: dict | None = None, typed: dict | None = None):
+    from portal.projects.services import held_updates
+
     page = services.moderation_queue(services.bounded_page(request.values.get("page")))
     return render(
         "comments/moderation.html",
         status=status,
         page=page,
+        held_updates=held_updates() if page.page == 1 else [],
         reports_to_hide=REPORTS_TO_HIDE,
         errors=errors or {},
         typed=typed or {},
@@ -260,22 +268,30 @@ def _refused(comment: Comment, action: str, form):
 @bp.post("/admin/moderation/<int:comment_id>/hide")
 @admin_required
 def hide(comment_id: int):
+    """Hide a published comment (reason required) or reject a held one."""
     comment = _comment_or_404(comment_id)
-    form = HideForm()
+    rejecting = comment.awaits_approval
+    form = RestoreForm() if rejecting else HideForm()
     if not form.validate():
         return _refused(comment, "hide", form)
-    services.hide_comment(comment, current_user, form.reason.data)
+    services.hide_comment(comment, current_user, form.reason.data or "")
     db.session.commit()
+    if rejecting:
+        return _decided(comment, _("The comment is rejected: it stays hidden."))
     return _decided(comment, _("The comment is hidden."))
 
 
 @bp.post("/admin/moderation/<int:comment_id>/restore")
 @admin_required
 def restore(comment_id: int):
+    """Show a hidden comment again, or approve and publish a held one."""
     comment = _comment_or_404(comment_id)
+    approving = comment.awaits_approval
     form = RestoreForm()
     if not form.validate():
         return _refused(comment, "restore", form)
     services.restore_comment(comment, current_user, form.reason.data or "")
     db.session.commit()
+    if approving:
+        return _decided(comment, _("The comment is approved and published."))
     return _decided(comment, _("The comment is shown again."))

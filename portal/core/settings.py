@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
+
 from portal.extensions import db
 from portal.partners.models import Setting
 
@@ -9,8 +11,19 @@ from portal.partners.models import Setting
 ROUTE_ON_PUBLISH = "route_on_publish"
 #: Working days after a missed due date before a need is escalated to admins.
 ESCALATE_AFTER_DAYS = "escalate_after_days"
+#: Content safety (portal.moderation): hold every comment until approved;
+#: links allowed in one text; approved contributions before a member may link.
+COMMENT_PREMODERATION = "comment_premoderation"
+LINKS_PER_TEXT = "links_per_text"
+LINKS_MIN_CONTRIBUTIONS = "links_min_contributions"
 
-DEFAULTS = {ROUTE_ON_PUBLISH: "0", ESCALATE_AFTER_DAYS: "3"}
+DEFAULTS = {
+    ROUTE_ON_PUBLISH: "0",
+    ESCALATE_AFTER_DAYS: "3",
+    COMMENT_PREMODERATION: "0",
+    LINKS_PER_TEXT: "2",
+    LINKS_MIN_CONTRIBUTIONS: "3",
+}
 
 
 def get_setting(key: str) -> str:
@@ -26,6 +39,21 @@ def get_int(key: str) -> int:
     try:
         return int(get_setting(key))
     except ValueError:
+        return int(DEFAULTS[key])
+
+
+def get_settings(*keys: str) -> dict[str, str]:
+    """Several settings in one query (a screening reads four on every post)."""
+    values = {key: DEFAULTS.get(key, "") for key in keys}
+    rows = db.session.execute(sa.select(Setting.key, Setting.value).where(Setting.key.in_(keys)))
+    values.update({key: value for key, value in rows})
+    return values
+
+
+def int_value(values: dict[str, str], key: str) -> int:
+    try:
+        return int(values[key])
+    except (KeyError, ValueError):
         return int(DEFAULTS[key])
 
 

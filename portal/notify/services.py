@@ -208,8 +208,10 @@ def _project_updates_for(user_ids: list[int], now) -> dict[int, list[tuple]]:
     """The updates published on the projects each member follows (and did not
     stop following) since the last digest, as (update, project) pairs, oldest
     first: one query for a batch of members."""
-    from portal.projects.models import Project, ProjectFollow, ProjectUpdate
+    from portal.projects.models import Project, ProjectFollow, ProjectUpdate, UpdateState
 
+    # A held update counts from its approval, when the public first read it.
+    published_on = sa.func.coalesce(ProjectUpdate.moderated_at, ProjectUpdate.created_at)
     stmt = (
         sa.select(ProjectFollow.user_id.label("user_id"), ProjectUpdate.id.label("update_id"))
         .join(ProjectFollow, ProjectFollow.project_id == ProjectUpdate.project_id)
@@ -218,8 +220,9 @@ def _project_updates_for(user_ids: list[int], now) -> dict[int, list[tuple]]:
             ProjectFollow.user_id.in_(user_ids),
             ProjectFollow.stopped_at.is_(None),
             User.notify_followed == Delivery.DAILY,
-            ProjectUpdate.created_at >= ProjectFollow.created_at,
-            ProjectUpdate.created_at >= _digest_since(now),
+            ProjectUpdate.state == UpdateState.PUBLISHED,
+            published_on >= ProjectFollow.created_at,
+            published_on >= _digest_since(now),
         )
     )
     inner, keep = _ranked(stmt, ProjectFollow.user_id, ProjectUpdate.id, DIGEST_LIMIT)

@@ -22,7 +22,7 @@ from portal.models_base import utcnow
 from portal.needs.models import Category, Need
 from portal.notify.services import public_url
 from portal.opendata.services import ATTRIBUTION, LICENCE_NAME
-from portal.projects.models import Project, ProjectUpdate
+from portal.projects.models import Project, ProjectUpdate, UpdateState
 
 FEED_SIZE = 50
 ATOM_MIMETYPE = "application/atom+xml; charset=utf-8"
@@ -131,7 +131,10 @@ def project_feed(project: Project) -> bytes:
         db.session.scalars(
             sa.select(ProjectUpdate)
             .options(joinedload(ProjectUpdate.organisation))
-            .where(ProjectUpdate.project_id == project.id)
+            .where(
+                ProjectUpdate.project_id == project.id,
+                ProjectUpdate.state == UpdateState.PUBLISHED,
+            )
             .order_by(ProjectUpdate.id.desc())
             .limit(FEED_SIZE)
         )
@@ -146,13 +149,13 @@ def project_feed(project: Project) -> bytes:
                 _(
                     "%(partner)s, %(date)s",
                     partner=partner.name,
-                    date=format_date(update.created_at, "long"),
+                    date=format_date(update.published_on, "long"),
                 )
             )
         )
         entry.link(href=url, rel="alternate", type="text/html")
         entry.author({"name": _xml(partner.name)})
-        entry.published(update.created_at)
-        entry.updated(update.created_at)
+        entry.published(update.published_on)
+        entry.updated(update.published_on)
         entry.content(_xml(update.body_html), type="html")
-    return _finish(feed, [u.created_at for u in updates] or [project.updated_at])
+    return _finish(feed, [u.published_on for u in updates] or [project.updated_at])

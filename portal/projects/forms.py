@@ -220,6 +220,12 @@ class UpdateForm(_ClientTokenMixin, FlaskForm):
     )
 
 
+class UpdateDecisionForm(FlaskForm):
+    """A moderator's decision on a held update; the note is optional."""
+
+    reason = _text(_l("Note (optional)"), max_length=1000)
+
+
 class MilestoneForm(_ClientTokenMixin, FlaskForm):
     title = _line(_l("Milestone"), required=_l("Please name the milestone."))
     due_on = _Date(_l("Due on"), validators=[InputRequired(_l("Please give a date."))])

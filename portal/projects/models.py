@@ -244,9 +244,17 @@ class ResourceCommitment(db.Model):
     )
 
 
+class UpdateState(enum.StrEnum):
+    PUBLISHED = "published"
+    HELD = "held"  # the screening held it (portal.moderation); a moderator decides
+    REJECTED = "rejected"
+
+
 class ProjectUpdate(db.Model):
     """A public progress update by a lead or supporting partner: Markdown as
-    written, and the sanitised HTML rendered once when it was posted."""
+    written, and the sanitised HTML rendered once when it was posted. One the
+    screening holds is shown to the public (and told to followers) only once
+    a moderator approves it."""
 
     __tablename__ = "project_updates"
 
@@ -257,14 +265,27 @@ class ProjectUpdate(db.Model):
     body_markdown: Mapped[str] = mapped_column(sa.Text)
     body_html: Mapped[str] = mapped_column(sa.Text)
     client_token: Mapped[str | None] = mapped_column(sa.String(64))  # one row per form render
+    state: Mapped[UpdateState] = mapped_column(
+        enum_column(UpdateState), default=UpdateState.PUBLISHED
+    )
+    held_for: Mapped[list] = mapped_column(sa.JSON, default=list)  # Screening.reasons()
+    moderated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    moderated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    moderation_reason: Mapped[str] = mapped_column(sa.Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     organisation: Mapped[Organisation | None] = relationship()
 
     __table_args__ = (
-        sa.Index("ix_project_updates_project_id", "project_id", "id"),
+        sa.Index("ix_project_updates_project_state_id", "project_id", "state", "id"),
+        sa.Index("ix_project_updates_state_id", "state", "id"),
         sa.UniqueConstraint("project_id", "client_token", name="uq_project_updates_token"),
     )
+
+    @property
+    def published_on(self) -> datetime:
+        """When the public could first read it: approval time for a held one."""
+        return self.moderated_at or self.created_at
 
 
 class ProjectFollow(db.Model):

@@ -18,6 +18,7 @@ from portal.audit.services import record
 from portal.auth.models import Delivery, Role, User
 from portal.extensions import db
 from portal.models_base import UTCDateTime, commit_once, dialect_insert, insert_if_absent, utcnow
+from portal.moderation.services import screen
 from portal.needs.models import Need
 from portal.notify.models import Follow
 from portal.partners.models import Organisation, OrganisationResource, ResourceKind
@@ -32,6 +33,7 @@ from portal.projects.models import (
     ProjectUpdate,
     ProposalState,
     ResourceCommitment,
+    UpdateState,
 )
 from portal.voting.models import PriorityRound, RoundItem, Support
 from portal.workdays.services import local_today
@@ -123,12 +125,17 @@ def project_for_page(project_id: int) -> Project | None:
     )
 
 
-def project_updates(project: Project, limit: int = UPDATES_SHOWN) -> list[ProjectUpdate]:
+def project_updates(
+    project: Project, limit: int = UPDATES_SHOWN, *, with_held: bool = False
+) -> list[ProjectUpdate]:
+    """The published updates, newest first; `with_held` adds those waiting for
+    a moderator (for the project's own partners, who see them marked)."""
+    states = [UpdateState.PUBLISHED, UpdateState.HELD] if with_held else [UpdateState.PUBLISHED]
     return list(
         db.session.scalars(
             sa.select(ProjectUpdate)
             .options(joinedload(ProjectUpdate.organisation))
-            .where(ProjectUpdate.project_id == project.id)
+            .where(ProjectUpdate.project_id == project.id, ProjectUpdate.state.in_(states))
             .order_by(ProjectUpdate.id.desc())
             .limit(limit)
         )
@@ -645,6 +652,7 @@ def post_update(
     html = markdown_to_html(markdown)
     if not html:
         raise ProjectError(_("Please write something."))
+    screening = screen(markdown, user)
     update, created = _insert_once(
         ProjectUpdate,
         project_id=project.id,
@@ -653,13 +661,87 @@ def post_update(
         body_markdown=markdown,
         body_html=html,
         client_token=client_token,
+        state=UpdateState.HELD if screening.held else UpdateState.PUBLISHED,
+        held_for=screening.reasons(),
+        moderation_reason="",
         created_at=utcnow(),
     )
     if not created:
         return update
-    record(user, "project.update", project, after={"update": update.id})
-    notify_followers(project, "update", text=markdown)
+    record(
+        user,
+        "project.update",
+        project,
+        after={"update": update.id, "state": update.state.value},
+    )
+    if update.state == UpdateState.PUBLISHED:
+        notify_followers(project, "update", text=markdown)
     return update
+
+
+# --- moderation of held updates --------------------------------------------------
+
+HELD_UPDATES_SHOWN = 50
+
+
+def held_updates(limit: int = HELD_UPDATES_SHOWN) -> list[tuple[ProjectUpdate, Project]]:
+    """Updates waiting for a moderator, oldest first, with their projects: one query."""
+    rows = db.session.execute(
+        sa.select(ProjectUpdate, Project)
+        .join(Project, Project.id == ProjectUpdate.project_id)
+        .options(joinedload(ProjectUpdate.organisation))
+        .where(ProjectUpdate.state == UpdateState.HELD)
+        .order_by(ProjectUpdate.id)
+        .limit(limit)
+    )
+    return [(update, project) for update, project in rows]
+
+
+def held_update(update_id: int) -> ProjectUpdate | None:
+    update = db.session.get(ProjectUpdate, update_id)
+    return update if update is not None and update.state == UpdateState.HELD else None
+
+
+def _decide_update(
+    update: ProjectUpdate, admin: User, state: UpdateState, reason: str, action: str
+) -> Project:
+    """One decision on a held update, made once: the conditional UPDATE lets
+    only the first of two moderators deciding at the same moment through."""
+    decided = db.session.execute(
+        sa.update(ProjectUpdate)
+        .where(ProjectUpdate.id == update.id, ProjectUpdate.state == UpdateState.HELD)
+        .values(
+            state=state,
+            moderated_at=utcnow(),
+            moderated_by_id=admin.id,
+            moderation_reason=reason,
+        )
+        .returning(ProjectUpdate.id)
+        .execution_options(synchronize_session=False)
+    ).first()
+    if decided is None:
+        raise ProjectError(_("A moderator already decided on this update."))
+    db.session.refresh(update)
+    project = db.session.get(Project, update.project_id)
+    record(
+        admin,
+        action,
+        project,
+        before={"update": update.id, "state": UpdateState.HELD.value},
+        after={"update": update.id, "state": state.value, "reason": reason},
+    )
+    return project
+
+
+def approve_update(update: ProjectUpdate, admin: User, note: str = "") -> None:
+    """Publish a held update; its followers hear of it now."""
+    project = _decide_update(update, admin, UpdateState.PUBLISHED, note, "project.update_approve")
+    notify_followers(project, "update", text=update.body_markdown)
+
+
+def reject_update(update: ProjectUpdate, admin: User, reason: str = "") -> None:
+    """Keep a held update from the public; the text stays in the database."""
+    _decide_update(update, admin, UpdateState.REJECTED, reason, "project.update_reject")
 
 
 def add_milestone(

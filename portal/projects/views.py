@@ -28,6 +28,7 @@ from portal.projects.forms import (
     ProposalForm,
     ReviewNoteForm,
     StatusForm,
+    UpdateDecisionForm,
     UpdateForm,
 )
 from portal.projects.models import (
@@ -37,6 +38,7 @@ from portal.projects.models import (
     ProjectStatus,
     ProposalState,
     ResourceCommitment,
+    UpdateState,
 )
 
 bp = Blueprint("projects", __name__)
@@ -131,7 +133,7 @@ def _show_context(project: Project, posted: tuple[str, FlaskForm] | None = None,
         "today": services.local_today(),
         "needs": [link.need for link in project.need_links if link.need.is_listed],
         "partners": services.commitments_by_partner(project),
-        "updates": services.project_updates(project),
+        "updates": services.project_updates(project, with_held=can_update),
         "following": services.is_following(project, user),
         "follow_form": EmptyForm(),
         "thread": thread_for(project=project, user=user),
@@ -203,7 +205,12 @@ def _act(project_id: int, action: str | None, do: Callable[[Project, FlaskForm],
 @login_required
 def post_update(project_id: int):
     def do(project, form):
-        services.post_update(project, current_user, form.body.data, form.client_token.data)
+        update = services.post_update(project, current_user, form.body.data, form.client_token.data)
+        if update.state == UpdateState.HELD:
+            return _(
+                "Your update awaits moderation: it is published, and followers are told, "
+                "once a moderator approves it."
+            )
         return _("Your update is published; followers are told.")
 
     return _act(project_id, "update", do)
@@ -616,3 +623,44 @@ def admin_new():
         return _new_page(form, status=422, error=str(error))
     flash(_("The project is created."), "success")
     return redirect_after_post(url_for("projects.show", project_id=project.id))
+
+
+# --- moderation of held updates (listed on /admin/moderation) -------------------------
+
+
+def _decide_update(update_id: int, decide, notice: str):
+    update = services.held_update(update_id)
+    if update is None:
+        abort(404)
+    form = UpdateDecisionForm()
+    target = url_for("comments.moderation") + "#held-updates"
+    if not form.validate():
+        if "csrf_token" in form.errors:
+            abort(400)
+        flash(form.reason.errors[0], "error")
+        return redirect_after_post(target)
+    try:
+        decide(update, current_user, form.reason.data or "")
+    except services.ProjectError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return redirect_after_post(target)
+    db.session.commit()
+    flash(notice, "success")
+    return redirect_after_post(target)
+
+
+@bp.post("/admin/moderation/updates/<int:update_id>/approve")
+@admin_required
+def approve_update(update_id: int):
+    return _decide_update(
+        update_id, services.approve_update, _("The update is published; followers are told.")
+    )
+
+
+@bp.post("/admin/moderation/updates/<int:update_id>/reject")
+@admin_required
+def reject_update(update_id: int):
+    return _decide_update(
+        update_id, services.reject_update, _("The update is rejected: it stays hidden.")
+    )

@@ -20,6 +20,7 @@ from portal.auth.models import User
 from portal.core.settings import ROUTE_ON_PUBLISH, get_flag
 from portal.extensions import db
 from portal.models_base import dialect_insert, utcnow
+from portal.moderation.services import need_flags
 from portal.needs.models import Category, Channel, Need, NeedStatus
 from portal.needs.services import Submission, submit_need
 from portal.notify.models import Follow
@@ -519,7 +520,8 @@ def bulk_apply(
     note: str = "",
 ) -> BulkResult:
     """Publish or route every selected need that can be; report the others.
-    Each need is checked before it is changed, so a refusal changes nothing."""
+    Each need is checked before it is changed, so a refusal changes nothing.
+    A flagged need that is not yet published is refused here."""
     if action == "route":
         organisation = _active_partner(organisation)
     result = BulkResult()
@@ -532,12 +534,19 @@ def bulk_apply(
         )
     }
     actor = _actor(admin)
+    # Needs the screening flags (a listed term, too many links) are published
+    # one by one, on the page that shows why (portal.moderation).
+    flagged_needs = need_flags(found.values())
     for ref in refs:
         need = found.get(ref)
         if need is None:
             result.failed.append((ref, _("No need has this reference.")))
             continue
         moves = allowed_moves(need, actor)
+        if "publish" in moves and flagged_needs.get(need.id):
+            message = _("Flagged: publish it from its own page after reading it.")
+            result.failed.append((ref, message))
+            continue
         if action == "publish" and "publish" not in moves:
             result.failed.append((ref, _("Only needs awaiting review can be published.")))
             continue

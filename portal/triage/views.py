@@ -14,6 +14,7 @@ from portal.extensions import db
 from portal.forms import bind_form_key, new_form_key
 from portal.htmx import is_fragment_request, redirect_after_post, render, render_invalid
 from portal.models_base import utcnow
+from portal.moderation.services import need_flags
 from portal.needs import services as needs_services
 from portal.needs.models import Channel
 from portal.open311.questions import ask_questions, save_answers
@@ -61,6 +62,7 @@ def _row_context(needs) -> dict:
         "channel_labels": CHANNEL_LABELS,
         "queue_statuses": services.QUEUE_STATUSES,
         "allowed_moves": allowed_moves,
+        "flags": need_flags(needs),
     }
 
 
@@ -82,6 +84,7 @@ def _need_context(need) -> dict:
         "next_url": url_for("triage.need", ref=need.ref),
         "photos": photos_for_need(need, include_hidden=True),
         "hide_photo_form": HidePhotoForm(formdata=None),
+        "flagged": need_flags([need]).get(need.id),
     }
 
 

@@ -23,4 +23,6 @@ ACCESS = {
     "projects.request_changes": "admin",
     "projects.decline_proposal": "admin",
     "projects.admin_new": "admin",
+    "projects.approve_update": "admin",
+    "projects.reject_update": "admin",
 }

@@ -1,0 +1,1 @@
+"""The sensitive-term list and the matcher."""
