@@ -15,9 +15,10 @@ from a Latin letter or digit in the text itself, so "sex" is not found in
 from __future__ import annotations
 
 import unicodedata
-from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
+
+import ahocorasick
 
 #: Unicode categories kept in the skeleton: letters and numbers.
 _KEPT = ("L", "N")
@@ -56,48 +57,19 @@ class Term:
 
 
 class Matcher:
-    """An Aho–Corasick automaton over the keys of the terms. Built once per
-    version of the list, then shared by every request of the process (it is
-    never changed after __init__, so threads may read it together)."""
+    """An Aho–Corasick automaton (pyahocorasick) over the keys of the terms.
+    Built once per version of the list, then shared by every request of the
+    process (it is never changed after __init__, so threads may read it together)."""
 
     def __init__(self, terms: Iterable[Term]):
-        self._goto: list[dict[str, int]] = [{}]
-        self._fail: list[int] = [0]
-        self._out: list[tuple[Term, ...]] = [()]
+        self._automaton = ahocorasick.Automaton()
         self.size = 0
         for term in terms:
             if term.key:
-                self._add(term)
+                self._automaton.add_word(term.key, term)
                 self.size += 1
-        self._link()
-
-    def _add(self, term: Term) -> None:
-        state = 0
-        for char in term.key:
-            following = self._goto[state].get(char)
-            if following is None:
-                following = len(self._goto)
-                self._goto.append({})
-                self._fail.append(0)
-                self._out.append(())
-                self._goto[state][char] = following
-            state = following
-        self._out[state] = (*self._out[state], term)
-
-    def _link(self) -> None:
-        """Failure links, breadth first; each state also reports the terms of
-        the states its failure chain reaches (their keys end where its does)."""
-        queue = deque(self._goto[0].values())
-        while queue:
-            state = queue.popleft()
-            for char, following in self._goto[state].items():
-                queue.append(following)
-                fallback = self._fail[state]
-                while fallback and char not in self._goto[fallback]:
-                    fallback = self._fail[fallback]
-                target = self._goto[fallback].get(char, 0)
-                self._fail[following] = target if target != following else 0
-                self._out[following] = self._out[following] + self._out[self._fail[following]]
+        if self.size:
+            self._automaton.make_automaton()
 
     def find(self, text: str) -> list[str]:
         """The labels of the terms found in `text`, each once, in the order
@@ -106,21 +78,15 @@ class Matcher:
             return []
         folded = fold(text)
         positions = [i for i, char in enumerate(folded) if _kept(char)]
+        letters = "".join(folded[i] for i in positions)
         found: dict[str, None] = {}
-        goto, fail, out = self._goto, self._fail, self._out
-        state = 0
-        for end, index in enumerate(positions):
-            char = folded[index]
-            while state and char not in goto[state]:
-                state = fail[state]
-            state = goto[state].get(char, 0)
-            for term in out[state]:
-                if term.label in found:
-                    continue
-                start = positions[end - len(term.key) + 1]
-                if _runs_on(folded, start, index, term.key):
-                    continue
-                found[term.label] = None
+        for end, term in self._automaton.iter(letters):
+            if term.label in found:
+                continue
+            start = positions[end - len(term.key) + 1]
+            if _runs_on(folded, start, positions[end], term.key):
+                continue
+            found[term.label] = None
         return list(found)
 
 
