@@ -195,6 +195,10 @@ class WorkflowError(Exception):
     """A move that the table does not allow; the message is translated."""
 
 
+class ChangedMeanwhile(WorkflowError):
+    """Another request moved the need first (its move won; this one changed nothing)."""
+
+
 _in_transition: ContextVar[bool] = ContextVar("in_transition", default=False)
 
 
@@ -312,6 +316,8 @@ def transition(
         raise WorkflowError(_("This need was routed to you, not proposed as a transfer."))
 
     now = utcnow()
+    if current is not None:
+        _claim(need, current, move.target)
     event_organisation_id = _apply_to_assignments(
         need, move_name, actor, now, text=text, organisation=organisation, due_at=due_at
     )
@@ -364,6 +370,23 @@ def transition(
         queue_status_update(need, event)
         notify_followers(need, event)
     return event
+
+
+def _claim(need: Need, current: S, target: S) -> None:
+    """Move the row first, on the condition that it still has the status this
+    move was checked against: of two requests moving the same need at once the
+    database lets exactly one through (the other waits for its lock, then finds
+    the status changed and updates no row)."""
+    claimed = db.session.execute(
+        sa.update(Need)
+        .where(Need.id == need.id, Need.status == current)
+        .values(status=target)
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:
+        raise ChangedMeanwhile(
+            _("This need was changed by someone else meanwhile. Please look again and retry.")
+        )
 
 
 def _apply_to_assignments(
