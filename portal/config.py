@@ -54,6 +54,11 @@ class Config:
     RATELIMIT_STRATEGY = "moving-window"
     SUBMIT_RATE_LIMIT = os.environ.get("SUBMIT_RATE_LIMIT", "5 per minute; 30 per hour")
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "5 per minute")  # failed logins
+    #: Failed logins (wrong password or second-factor code) for one account, from
+    #: any client address, within the window, lock it for LOGIN_LOCK_MINUTES.
+    LOGIN_ACCOUNT_MAX_FAILURES = int(os.environ.get("LOGIN_ACCOUNT_MAX_FAILURES", "10"))
+    LOGIN_ACCOUNT_WINDOW_MINUTES = int(os.environ.get("LOGIN_ACCOUNT_WINDOW_MINUTES", "15"))
+    LOGIN_LOCK_MINUTES = int(os.environ.get("LOGIN_LOCK_MINUTES", "15"))
     ACCOUNT_RATE_LIMIT = os.environ.get("ACCOUNT_RATE_LIMIT", "10 per hour")  # register, reset
     VOTE_RATE_LIMIT = os.environ.get("VOTE_RATE_LIMIT", "60 per minute")  # supports, votes
 

@@ -1,7 +1,7 @@
 """Imports every model so that metadata (and Alembic) sees the whole schema."""
 
 from portal.audit.models import AuditEntry, QualityCheck
-from portal.auth.models import User
+from portal.auth.models import LoginThrottle, User
 from portal.comments.models import Comment, CommentReport
 from portal.feedback.models import Feedback
 from portal.needs.models import Category, Need, NeedContact
@@ -52,6 +52,7 @@ __all__ = [
     "Category",
     "DigestRun",
     "Follow",
+    "LoginThrottle",
     "Need",
     "NeedContact",
     "Organisation",

@@ -86,3 +86,20 @@ class User(UserMixin, db.Model):
 
     def check_password(self, password: str) -> bool:
         return bool(self.password_hash) and check_password_hash(self.password_hash, password)
+
+
+class LoginThrottle(db.Model):
+    """Failed logins for one e-mail address, counted from every client address
+    together, so that guessing one account's password from many addresses
+    still ends in a lock. The key is an HMAC of the address, and a row exists
+    for unknown addresses too: the lock (and its message) must not tell which
+    addresses have accounts. The database holds it so that every worker and
+    instance sees the same count, with or without Redis."""
+
+    __tablename__ = "login_throttles"
+
+    key: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    #: The first failure of the current window; old rows are deleted by it.
+    window_started_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)

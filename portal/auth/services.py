@@ -105,6 +105,10 @@ def request_password_reset(email: str, locale: str) -> None:
 
 
 def set_password(user: User, password: str) -> None:
-    """A new password ends every session of the account, everywhere."""
+    """A new password ends every session of the account, everywhere, and any
+    lock after failed logins (the reset link proved the mailbox)."""
+    from portal.auth import lockout
+
     user.set_password(password)
     user.end_all_sessions()
+    lockout.clear(user.email)

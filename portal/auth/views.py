@@ -4,7 +4,7 @@ from flask import Blueprint, current_app, flash, redirect, request, session, url
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from portal.auth import services
+from portal.auth import lockout, services
 from portal.auth.forms import EmailOnlyForm, LoginForm, RegisterForm, ResetPasswordForm
 from portal.auth.models import User
 from portal.auth.tokens import read_password_token
@@ -95,8 +95,17 @@ def login():
     if request.method == "POST":
         if not form.validate():
             return render_invalid("auth/login.html", form=form, next_url=next_url)
+        # A locked account refuses every login without looking at the password
+        # (see portal/auth/lockout.py), known address or not.
+        until = lockout.locked_until(form.email.data)
+        if until is not None:
+            return _locked(form, next_url, until)
         user = services.authenticate(form.email.data, form.password.data)
         if user is None:
+            until = lockout.record_failure(form.email.data)
+            db.session.commit()
+            if until is not None:
+                return _locked(form, next_url, until)
             form.password.errors.append(_("The e-mail address or the password is wrong."))
             return render_invalid("auth/login.html", form=form, next_url=next_url)
         if not user.is_verified:
@@ -106,11 +115,21 @@ def login():
             return render_invalid(
                 "auth/login.html", form=form, next_url=next_url, resend=EmailOnlyForm()
             )
+        lockout.clear(user.email)
+        db.session.commit()
         session.clear()  # a fresh session: nothing from before the login carries over
         login_user(user, remember=form.remember.data)
         flash(_("Welcome, %(name)s.", name=user.display_name), "success")
         return redirect(next_url, code=303)
     return render("auth/login.html", form=form, next_url=next_url)
+
+
+def _locked(form: LoginForm, next_url: str, until):
+    """The login page with the lock's message; the password field stays empty."""
+    form.password.data = ""
+    return render_invalid(
+        "auth/login.html", form=form, next_url=next_url, locked_minutes=lockout.minutes_left(until)
+    )
 
 
 @bp.post("/logout")
