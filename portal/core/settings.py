@@ -10,7 +10,12 @@ ROUTE_ON_PUBLISH = "route_on_publish"
 #: Working days after a missed due date before a need is escalated to admins.
 ESCALATE_AFTER_DAYS = "escalate_after_days"
 
-DEFAULTS = {ROUTE_ON_PUBLISH: "0", ESCALATE_AFTER_DAYS: "3"}
+#: The day (ISO date, local time) from which staff must use two-factor sign-in:
+#: from then on a staff member without it is sent to set it up at login. Empty:
+#: not required yet (staff are asked to set it up, and may).
+STAFF_TWO_FACTOR_FROM = "staff_two_factor_from"
+
+DEFAULTS = {ROUTE_ON_PUBLISH: "0", ESCALATE_AFTER_DAYS: "3", STAFF_TWO_FACTOR_FROM: ""}
 
 
 def get_setting(key: str) -> str:
