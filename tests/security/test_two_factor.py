@@ -111,6 +111,8 @@ def test_staff_set_it_up_with_the_secret_on_the_page(client, login):
     assert len(stored) == 10 and not stored & {c.replace("-", "") for c in codes}
     assert len(_audit("user.two_factor_enable")) == 1
     # Shown once: the page now says it is on, with neither secret nor codes.
+    me = client.get("/me").get_data(as_text=True)
+    assert BANNER not in me and "Two-factor sign-in is on" in me
     again = client.get("/auth/two-factor/setup").get_data(as_text=True)
     assert "10 unused recovery codes are left" in again
     assert secret not in again.replace(" ", "") and codes[0] not in again
