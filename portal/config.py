@@ -84,6 +84,22 @@ class Config:
     RATELIMIT_STRATEGY = "moving-window"
     SUBMIT_RATE_LIMIT = os.environ.get("SUBMIT_RATE_LIMIT", "5 per minute; 30 per hour")
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "5 per minute")  # failed logins
+    #: Failed logins (wrong password or second-factor code) for one account, from
+    #: any client address, within the window, lock it for LOGIN_LOCK_MINUTES.
+    LOGIN_ACCOUNT_MAX_FAILURES = int(os.environ.get("LOGIN_ACCOUNT_MAX_FAILURES", "10"))
+    LOGIN_ACCOUNT_WINDOW_MINUTES = int(os.environ.get("LOGIN_ACCOUNT_WINDOW_MINUTES", "15"))
+    LOGIN_LOCK_MINUTES = int(os.environ.get("LOGIN_LOCK_MINUTES", "15"))
+    #: Staff (admins, partner staff) sessions end after this long without a request,
+    #: and this long after the login whatever happens; staff get no remember-me.
+    STAFF_IDLE_MINUTES = int(os.environ.get("STAFF_IDLE_MINUTES", "120"))
+    #: With no date set on /admin/settings/two-factor, staff must set up two-factor
+    #: sign-in this many days after their account was created.
+    STAFF_TWO_FACTOR_GRACE_DAYS = _int("STAFF_TWO_FACTOR_GRACE_DAYS", 14)
+    STAFF_SESSION_HOURS = int(os.environ.get("STAFF_SESSION_HOURS", "12"))
+    #: Between the right password and the second factor, at most this long.
+    TWO_FACTOR_PENDING_MINUTES = int(os.environ.get("TWO_FACTOR_PENDING_MINUTES", "5"))
+    #: The name authenticator apps show next to the account.
+    TWO_FACTOR_ISSUER = os.environ.get("TWO_FACTOR_ISSUER", "Huiju")
     ACCOUNT_RATE_LIMIT = os.environ.get("ACCOUNT_RATE_LIMIT", "10 per hour")  # register, reset
     VOTE_RATE_LIMIT = os.environ.get("VOTE_RATE_LIMIT", "60 per minute")  # supports, votes
 

@@ -1,7 +1,7 @@
 """Imports every model so that metadata (and Alembic) sees the whole schema."""
 
 from portal.audit.models import AuditEntry, QualityCheck
-from portal.auth.models import User
+from portal.auth.models import LoginThrottle, RecoveryCode, User
 from portal.comments.models import Comment, CommentReport
 from portal.feedback.models import Feedback
 from portal.moderation.models import SensitiveTerm
@@ -54,6 +54,7 @@ __all__ = [
     "Category",
     "DigestRun",
     "Follow",
+    "LoginThrottle",
     "Need",
     "NeedContact",
     "Organisation",
@@ -61,6 +62,7 @@ __all__ = [
     "Photo",
     "PriorityRound",
     "QualityCheck",
+    "RecoveryCode",
     "RoundBallot",
     "RoundItem",
     "RoundVote",

@@ -164,9 +164,12 @@ def login(client):
     """Log the test client in as `user` (as the login form would)."""
 
     def log_in(user):
+        from portal.auth.sessions import stamp
+
         with client.session_transaction() as session:
             session["_user_id"] = user.get_id()
             session["_fresh"] = True
+            stamp(session)  # the login time: staff sessions without one are ended
         return user
 
     return log_in

@@ -294,6 +294,17 @@ class SettingsForm(FlaskForm):
     )
 
 
+class TwoFactorPolicyForm(FlaskForm):
+    required_from = _DateField(
+        _l("Staff must use two-factor sign-in from"),
+        validators=[Optional()],
+        description=_l(
+            "From this day on, admins and partner staff without it are sent to set it up "
+            "when they log in. Until then they are asked to. Leave empty: not required yet."
+        ),
+    )
+
+
 class SampleForm(FlaskForm):
     size = _IntegerField(
         _l("How many needs"),

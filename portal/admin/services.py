@@ -25,8 +25,10 @@ from portal.core.settings import (
     LINKS_MIN_CONTRIBUTIONS,
     LINKS_PER_TEXT,
     ROUTE_ON_PUBLISH,
+    STAFF_TWO_FACTOR_FROM,
     get_flag,
     get_int,
+    get_setting,
     set_setting,
 )
 from portal.extensions import db
@@ -402,6 +404,34 @@ def set_active(user: User, active: bool, actor: User) -> bool:
         before={"active": not active},
         after={"active": active},
     )
+    return True
+
+
+def reset_two_factor(user: User, actor: User) -> bool:
+    """For a lost phone without recovery codes; audited by auth.two_factor.reset."""
+    from portal.auth import two_factor
+
+    if user.id == actor.id:
+        raise AdminError(_("You cannot reset your own two-factor sign-in: another admin can."))
+    return two_factor.reset(user, actor)
+
+
+def two_factor_counts() -> tuple[int, int]:
+    """(staff accounts with two-factor sign-in, all active staff accounts)."""
+    staff = sa.and_(User.role.in_([Role.ADMIN, Role.PARTNER]), User.active.is_(True))
+    row = db.session.execute(
+        sa.select(sa.func.count(User.totp_enabled_at), sa.func.count(User.id)).where(staff)
+    ).one()
+    return row[0], row[1]
+
+
+def save_two_factor_policy(required_from: date | None, actor: User) -> bool:
+    """Whether it changed (then one audit row, by set_setting)."""
+    value = required_from.isoformat() if required_from else ""
+    if get_setting(STAFF_TWO_FACTOR_FROM) == value:
+        return False
+    set_setting(STAFF_TWO_FACTOR_FROM, value, actor)
+    db.session.flush()
     return True
 
 

@@ -22,6 +22,7 @@ from portal.admin.forms import (
     RoleForm,
     SampleForm,
     SettingsForm,
+    TwoFactorPolicyForm,
 )
 from portal.admin.services import AdminError
 from portal.auth.decorators import admin_required
@@ -476,6 +477,28 @@ def set_active(user_id: int):
     return _user_answer(user, notice=notice)
 
 
+@bp.post("/users/<int:user_id>/two-factor")
+@admin_required
+def reset_two_factor(user_id: int):
+    user = _user_or_404(user_id)
+    _require_token()
+    try:
+        changed = services.reset_two_factor(user, current_user)
+    except AdminError as error:
+        db.session.rollback()
+        return _user_answer(user, error=str(error))
+    db.session.commit()
+    if changed:
+        notice = _(
+            "The two-factor sign-in of %(name)s is reset; they are logged out and set it "
+            "up again at their next login.",
+            name=user.display_name,
+        )
+    else:
+        notice = _("Nothing changed.")
+    return _user_answer(user, notice=notice)
+
+
 # --- working-day calendar ----------------------------------------------------------
 
 
@@ -578,6 +601,26 @@ def settings():
         return redirect_after_post(url_for("admin.settings"))
     form = SettingsForm(formdata=None, data=services.current_settings())
     return render("admin/settings.html", form=form)
+
+
+@bp.route("/settings/two-factor", methods=["GET", "POST"])
+@admin_required
+def two_factor_policy():
+    """From when staff must use two-factor sign-in (the grace period before it)."""
+    from portal.auth.two_factor import required_from
+
+    enrolled, staff = services.two_factor_counts()
+    context = {"enrolled": enrolled, "staff": staff}
+    if request.method == "POST":
+        form = TwoFactorPolicyForm()
+        if not form.validate():
+            return render_invalid("admin/two_factor_policy.html", form=form, **context)
+        changed = services.save_two_factor_policy(form.required_from.data, current_user)
+        db.session.commit()
+        flash(_("The settings are saved.") if changed else _("Nothing changed."), "success")
+        return redirect_after_post(url_for("admin.two_factor_policy"))
+    form = TwoFactorPolicyForm(formdata=None, data={"required_from": required_from()})
+    return render("admin/two_factor_policy.html", form=form, **context)
 
 
 # --- the audit log -----------------------------------------------------------------

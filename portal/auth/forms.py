@@ -69,7 +69,33 @@ class LoginForm(FlaskForm):
     password = PasswordField(
         _l("Password"), validators=[DataRequired(_l("Please enter your password."))]
     )
-    remember = BooleanField(_l("Keep me logged in on this device for 14 days"))
+    remember = BooleanField(
+        _l("Keep me logged in on this device for 14 days"),
+        description=_l("For members only: staff accounts are never kept logged in."),
+    )
+
+
+def _code_field(label, description=None):
+    return StringField(
+        label,
+        filters=[lambda v: " ".join(v.split()) if v else v],
+        validators=[
+            DataRequired(_l("Please type the code.")),
+            Length(max=40, message=_l("This is not a code from the app or a recovery code.")),
+        ],
+        description=description,
+    )
+
+
+class SecondFactorForm(FlaskForm):
+    code = _code_field(
+        _l("Code"),
+        _l("The six digits your authenticator app shows now, or one of your recovery codes."),
+    )
+
+
+class TwoFactorSetupForm(FlaskForm):
+    code = _code_field(_l("The six-digit code the app shows now"))
 
 
 class EmailOnlyForm(FlaskForm):

@@ -52,6 +52,15 @@ class User(UserMixin, db.Model):
     notify_own: Mapped[Delivery] = mapped_column(enum_column(Delivery), default=Delivery.IMMEDIATE)
     notify_followed: Mapped[Delivery] = mapped_column(enum_column(Delivery), default=Delivery.DAILY)
     last_digest_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Staff two-factor sign-in (TOTP, RFC 6238). The secret must be readable
+    #: to check codes; it is set only once a code from it was confirmed.
+    totp_secret: Mapped[str] = mapped_column(sa.String(64), default="")
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The 30-second time step of the last accepted code: no code of that step
+    #: or an earlier one is accepted again, so an overheard code cannot be replayed.
+    totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
+    #: When an admin reset it; until it is set up again, login leads there.
+    totp_reset_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     organisation: Mapped[Organisation | None] = relationship()
 
@@ -86,8 +95,51 @@ class User(UserMixin, db.Model):
     def is_admin(self) -> bool:
         return self.role == Role.ADMIN
 
+    @property
+    def is_staff(self) -> bool:
+        """Admins and partner staff: two-factor sign-in, short sessions, no remember-me."""
+        return self.role in (Role.ADMIN, Role.PARTNER)
+
+    @property
+    def has_two_factor(self) -> bool:
+        return self.totp_enabled_at is not None
+
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)
 
     def check_password(self, password: str) -> bool:
         return bool(self.password_hash) and check_password_hash(self.password_hash, password)
+
+
+class LoginThrottle(db.Model):
+    """Failed logins for one e-mail address, counted from every client address
+    together, so that guessing one account's password from many addresses
+    still ends in a lock. The key is an HMAC of the address, and a row exists
+    for unknown addresses too: the lock (and its message) must not tell which
+    addresses have accounts. The database holds it so that every worker and
+    instance sees the same count, with or without Redis."""
+
+    __tablename__ = "login_throttles"
+
+    key: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    #: The first failure of the current window; old rows are deleted by it.
+    window_started_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class RecoveryCode(db.Model):
+    """One of a staff member's single-use codes for a lost phone. Only a hash is
+    kept; the codes are shown once, when two-factor sign-in is set up."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    code_hash: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        sa.UniqueConstraint("user_id", "code_hash", name="uq_recovery_codes_user_code"),
+    )

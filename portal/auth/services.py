@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import current_app
+from werkzeug.security import generate_password_hash
 
 from portal.auth import tokens
 from portal.auth.models import Role, User
@@ -23,9 +24,14 @@ def user_by_email(email: str) -> User | None:
 def register(display_name: str, email: str, password: str, locale: str) -> User | None:
     """Create an unverified member and send the verification link. When the
     address already has an account, tell its owner by e-mail instead, so the
-    form's answer never reveals which addresses are registered."""
+    form's answer never reveals which addresses are registered.
+
+    Hashing the password (scrypt) is nearly all the cost of a new account, so
+    the taken-address path hashes it too and throws the result away: both
+    answers take the same time and the timing tells nothing either."""
     existing = user_by_email(email)
     if existing is not None:
+        generate_password_hash(password)
         queue_email(
             existing.email,
             "account_exists",
@@ -72,7 +78,7 @@ def authenticate(email: str, password: str) -> User | None:
     global _DUMMY_HASH
     user = user_by_email(email)
     if user is None or not user.password_hash:
-        from werkzeug.security import check_password_hash, generate_password_hash
+        from werkzeug.security import check_password_hash
 
         if _DUMMY_HASH is None:
             _DUMMY_HASH = generate_password_hash("not a real password, only for timing")
@@ -99,6 +105,10 @@ def request_password_reset(email: str, locale: str) -> None:
 
 
 def set_password(user: User, password: str) -> None:
-    """A new password ends every session of the account, everywhere."""
+    """A new password ends every session of the account, everywhere, and any
+    lock after failed logins (the reset link proved the mailbox)."""
+    from portal.auth import lockout
+
     user.set_password(password)
     user.end_all_sessions()
+    lockout.clear(user.email)

@@ -17,12 +17,18 @@ COMMENT_PREMODERATION = "comment_premoderation"
 LINKS_PER_TEXT = "links_per_text"
 LINKS_MIN_CONTRIBUTIONS = "links_min_contributions"
 
+#: The day (ISO date, local time) from which staff must use two-factor sign-in:
+#: from then on a staff member without it is sent to set it up at login. Empty:
+#: not required yet (staff are asked to set it up, and may).
+STAFF_TWO_FACTOR_FROM = "staff_two_factor_from"
+
 DEFAULTS = {
     ROUTE_ON_PUBLISH: "0",
     ESCALATE_AFTER_DAYS: "3",
     COMMENT_PREMODERATION: "0",
     LINKS_PER_TEXT: "2",
     LINKS_MIN_CONTRIBUTIONS: "3",
+    STAFF_TWO_FACTOR_FROM: "",
 }
 
 

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from portal.audit.models import AuditEntry
 from portal.auth.models import Delivery, Role
+from portal.auth.sessions import stamp
 from portal.extensions import db
 from portal.needs.models import Need, NeedStatus, Outcome
 from portal.notify.models import OutboxEmail
@@ -25,6 +26,7 @@ def _client(app, user):
     with client.session_transaction() as session:
         session["_user_id"] = user.get_id()
         session["_fresh"] = True
+        stamp(session)
     return client
 
 

@@ -9,6 +9,7 @@ import re
 import sqlalchemy as sa
 
 from portal.auth.models import Role
+from portal.auth.sessions import stamp
 from portal.extensions import db
 from portal.needs.models import Need
 from tests.factories import make_category, make_user
@@ -110,6 +111,7 @@ def test_staff_intake_keys_are_bound_to_the_staff_session(app, login):
         with client.session_transaction() as session:
             session["_user_id"] = user.get_id()
             session["_fresh"] = True
+            stamp(session)
 
     def intake_form(client, title):
         page = client.get("/staff/needs/new").get_data(as_text=True)

@@ -15,6 +15,7 @@ from flask import Flask
 from portal import create_app
 from portal.auth import tokens
 from portal.auth.models import Role
+from portal.auth.sessions import stamp
 from portal.core.security import InsecureConfiguration
 from portal.extensions import db
 from tests.conftest import IsolatedClient, _config
@@ -123,7 +124,9 @@ def _forged_session_cookie(key: str, user) -> str:
     forger = Flask("forger")
     forger.secret_key = key
     serializer = forger.session_interface.get_signing_serializer(forger)
-    return serializer.dumps({"_user_id": user.get_id(), "_fresh": True})
+    data = {"_user_id": user.get_id(), "_fresh": True}
+    stamp(data)  # a staff session carries its login time
+    return serializer.dumps(data)
 
 
 @pytest.fixture
