@@ -54,9 +54,11 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
 
     from portal.core.errors import register_error_handlers
     from portal.htmx import add_vary_header
+    from portal.privacy.caching import forbid_storing_personal_pages
 
     register_error_handlers(app)
     app.after_request(add_vary_header)
+    app.after_request(forbid_storing_personal_pages)
 
     from portal.cli import portal_cli
     from portal.feedback.cli import register_commands as register_feedback_commands
