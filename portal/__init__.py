@@ -64,10 +64,12 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     from portal.feedback.cli import register_commands as register_feedback_commands
     from portal.notify.cli import register_commands as register_notify_commands
     from portal.partners.cli import register_commands as register_partner_commands
+    from portal.privacy.cli import register_commands as register_privacy_commands
 
     register_notify_commands(portal_cli)
     register_feedback_commands(portal_cli)
     register_partner_commands(portal_cli)
+    register_privacy_commands(portal_cli)
     app.cli.add_command(portal_cli)
     logging.getLogger(__name__).debug("app created")
     return app

@@ -1,6 +1,6 @@
 """The privacy law's rights: deleted accounts (users.erased_at), erased contact
-details (need_contacts.erased_at), the end of a need as a stored, indexed time
-(needs.ended_at) for the retention run, consent only when it was given
+details (needs.contact_erased_at), the end of a need as a stored time
+(needs.ended_at), indexed together for the retention run, consent only when it was given
 (need_contacts.consent_at nullable), and outbox mails tied to their need and
 found by address, so erasing someone's data cancels what waits for them.
 
@@ -27,14 +27,17 @@ def upgrade():
 
     with op.batch_alter_table('needs', schema=None) as batch_op:
         batch_op.add_column(sa.Column('ended_at', sa.DateTime(timezone=True), nullable=True))
-        batch_op.create_index('ix_needs_ended_at', ['ended_at'], unique=False)
+        batch_op.add_column(
+            sa.Column('contact_erased_at', sa.DateTime(timezone=True), nullable=True)
+        )
+        batch_op.create_index(
+            'ix_needs_contact_retention', ['contact_erased_at', 'ended_at'], unique=False
+        )
 
     with op.batch_alter_table('need_contacts', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('erased_at', sa.DateTime(timezone=True), nullable=True))
         batch_op.alter_column(
             'consent_at', existing_type=sa.DateTime(timezone=True), nullable=True
         )
-        batch_op.create_index('ix_need_contacts_erased_need', ['erased_at', 'need_id'], unique=False)
 
     with op.batch_alter_table('outbox_emails', schema=None) as batch_op:
         batch_op.add_column(sa.Column('need_id', sa.Integer(), nullable=True))
@@ -72,14 +75,13 @@ def downgrade():
     )
     op.execute("UPDATE outbox_emails SET status = 'failed' WHERE status = 'cancelled'")
     with op.batch_alter_table('need_contacts', schema=None) as batch_op:
-        batch_op.drop_index('ix_need_contacts_erased_need')
         batch_op.alter_column(
             'consent_at', existing_type=sa.DateTime(timezone=True), nullable=False
         )
-        batch_op.drop_column('erased_at')
 
     with op.batch_alter_table('needs', schema=None) as batch_op:
-        batch_op.drop_index('ix_needs_ended_at')
+        batch_op.drop_index('ix_needs_contact_retention')
+        batch_op.drop_column('contact_erased_at')
         batch_op.drop_column('ended_at')
 
     with op.batch_alter_table('users', schema=None) as batch_op:

@@ -172,6 +172,11 @@ class Need(db.Model):
     #: When it entered an ended state (ENDED_STATUSES); set by the workflow.
     #: The contact details are erased CONTACT_RETENTION_DAYS later.
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: When the submitter's personal data was erased: the contact record's
+    #: personal fields and the exact position (on request, with the account, or
+    #: by the retention period). Kept here, beside `ended_at`, so the retention
+    #: run reads exactly the needs still to do from one index.
+    contact_erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     category: Mapped[Category] = relationship()
     submitter: Mapped[User | None] = relationship()
@@ -192,7 +197,8 @@ class Need(db.Model):
         sa.Index("ix_needs_status_created", "status", "created_at"),
         sa.Index("ix_needs_listed_created", "is_listed", "created_at"),
         sa.Index("ix_needs_status_resolved", "status", "resolved_at"),
-        sa.Index("ix_needs_ended_at", "ended_at"),
+        # Retention: contacts not erased yet (NULL), by the end of their need.
+        sa.Index("ix_needs_contact_retention", "contact_erased_at", "ended_at"),
         sa.CheckConstraint("support_count >= 0", name="support_count_not_negative"),
     )
 
@@ -218,13 +224,5 @@ class NeedContact(db.Model):
     #: no consent was given here (an Open311 client that did not send `consent`).
     consent_notice_version: Mapped[str] = mapped_column(sa.String(20))
     consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    #: When the personal fields above were erased (on request, with the account,
-    #: or by the retention period); the row stays so the consent is on record.
-    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     need: Mapped[Need] = relationship(back_populates="contact")
-
-    __table_args__ = (
-        # The retention run looks for contacts not yet erased.
-        sa.Index("ix_need_contacts_erased_need", "erased_at", "need_id"),
-    )

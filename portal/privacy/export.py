@@ -152,7 +152,7 @@ def _submissions(user: User) -> tuple[list[dict], list[PhotoFile]]:
                     "account_id": contact.account_id,
                     "privacy_notice_version_agreed": contact.consent_notice_version,
                     "privacy_notice_agreed_at": _time(contact.consent_at),
-                    "erased_at": _time(contact.erased_at),
+                    "erased_at": _time(need.contact_erased_at),
                 },
                 "answers": answers.get(need.id, []),
                 "photos": names,

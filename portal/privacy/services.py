@@ -76,14 +76,14 @@ def erase_contact(need: Need, *, position: bool = True, now: datetime | None = N
     if contact is not None:
         for name in CONTACT_FIELDS:
             setattr(contact, name, "")
-        contact.erased_at = contact.erased_at or now
     if position:
         need.lat = need.lon = None
+    need.contact_erased_at = need.contact_erased_at or now
     forget_mail(address, need_ids=[need.id])
 
 
 def contact_is_erased(need: Need) -> bool:
-    return need.contact is None or need.contact.erased_at is not None
+    return need.contact_erased_at is not None
 
 
 def can_withdraw(need: Need) -> bool:
@@ -118,22 +118,22 @@ def retention_cutoff(now: datetime | None = None, days: int | None = None) -> da
 
 
 def _expired(cutoff: datetime):
-    return (
-        sa.select(NeedContact.need_id)
-        .join(Need, Need.id == NeedContact.need_id)
-        .where(NeedContact.erased_at.is_(None), Need.ended_at < cutoff)
-    )
+    return Need.contact_erased_at.is_(None), Need.ended_at < cutoff
 
 
 def count_expired_contacts(cutoff: datetime) -> int:
-    return db.session.scalar(sa.select(sa.func.count()).select_from(_expired(cutoff).subquery()))
+    return db.session.scalar(sa.select(sa.func.count(Need.id)).where(*_expired(cutoff)))
 
 
 def expired_contacts(cutoff: datetime, limit: int) -> list[int]:
-    """The next batch of needs whose contact is due for erasure. It walks the
-    contacts not yet erased (ix_need_contacts_erased_need): open needs and
-    those ended within the period, never the erased history."""
-    return list(db.session.scalars(_expired(cutoff).order_by(NeedContact.need_id).limit(limit)))
+    """The next batch of needs whose contact is due for erasure: one range of
+    ix_needs_contact_retention (not erased, ended before the cutoff), so the
+    cost follows the batch, not the history of erased needs."""
+    return list(
+        db.session.scalars(
+            sa.select(Need.id).where(*_expired(cutoff)).order_by(Need.ended_at).limit(limit)
+        )
+    )
 
 
 def erase_expired_contacts(need_ids: list[int], now: datetime | None = None) -> int:
@@ -150,16 +150,16 @@ def erase_expired_contacts(need_ids: list[int], now: datetime | None = None) -> 
             )
         )
     ]
-    erased = db.session.execute(
-        sa.update(NeedContact)
-        .where(NeedContact.need_id.in_(need_ids), NeedContact.erased_at.is_(None))
-        .values(**_BLANK_CONTACT, erased_at=now),
-        execution_options={"synchronize_session": False},
-    ).rowcount
     db.session.execute(
-        sa.update(Need).where(Need.id.in_(need_ids)).values(lat=None, lon=None),
+        sa.update(NeedContact).where(NeedContact.need_id.in_(need_ids)).values(**_BLANK_CONTACT),
         execution_options={"synchronize_session": False},
     )
+    erased = db.session.execute(
+        sa.update(Need)
+        .where(Need.id.in_(need_ids), Need.contact_erased_at.is_(None))
+        .values(lat=None, lon=None, contact_erased_at=now),
+        execution_options={"synchronize_session": False},
+    ).rowcount
     if pairs:
         mails = sa.update(OutboxEmail).where(
             OutboxEmail.to_address.in_({address for _, address in pairs}),
@@ -221,10 +221,10 @@ def delete_account(user: User, password: str, now: datetime | None = None) -> No
 
     Needs, comments, supports, votes, feedback and proposals stay, linked to the
     anonymised account and shown as by "a former member", so every count stays
-    right. The contact records of the needs it submitted are emptied, mails not
-    yet sent to its addresses are cancelled and all mails to them blanked,
-    follows and digest records are removed. The audit row names the account's
-    id only."""
+    right. The needs it submitted lose their contact details and exact position
+    (as `erase_contact`); mails not yet sent to its addresses are cancelled and
+    all mails to them blanked; follows and digest records are removed. The
+    audit row names the account's id only."""
     if not user.check_password(password or ""):
         raise PrivacyError(_("The password is wrong."), "password")
     refusal = deletion_refusal(user, lock=True)
@@ -241,9 +241,13 @@ def delete_account(user: User, password: str, now: datetime | None = None) -> No
         )
     )
     db.session.execute(
-        sa.update(NeedContact)
-        .where(NeedContact.need_id.in_(submitted))
-        .values(**_BLANK_CONTACT, erased_at=sa.func.coalesce(NeedContact.erased_at, now)),
+        sa.update(NeedContact).where(NeedContact.need_id.in_(submitted)).values(**_BLANK_CONTACT),
+        execution_options={"synchronize_session": "fetch"},
+    )
+    db.session.execute(
+        sa.update(Need)
+        .where(Need.submitter_id == user.id, Need.contact_erased_at.is_(None))
+        .values(lat=None, lon=None, contact_erased_at=now),
         execution_options={"synchronize_session": "fetch"},
     )
     forget_mail(user.email)
