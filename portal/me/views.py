@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, flash, request, session, url_for
 from flask_babel import gettext as _
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 
 from portal.auth import services as auth_services
@@ -79,7 +80,10 @@ def change_password():
 
 
 def _per_account() -> str:
-    return f"account:{current_user.id}" if current_user.is_authenticated else ""
+    """Count per account: many phones share one address behind carrier NAT."""
+    if current_user.is_authenticated:
+        return f"account:{current_user.id}"
+    return get_remote_address()
 
 
 @bp.get("/me/export")
