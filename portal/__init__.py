@@ -59,18 +59,22 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
 
     from portal.core.errors import register_error_handlers
     from portal.htmx import add_vary_header
+    from portal.privacy.caching import forbid_storing_personal_pages
 
     register_error_handlers(app)
     app.after_request(add_vary_header)
+    app.after_request(forbid_storing_personal_pages)
 
     from portal.cli import portal_cli
     from portal.feedback.cli import register_commands as register_feedback_commands
     from portal.notify.cli import register_commands as register_notify_commands
     from portal.partners.cli import register_commands as register_partner_commands
+    from portal.privacy.cli import register_commands as register_privacy_commands
 
     register_notify_commands(portal_cli)
     register_feedback_commands(portal_cli)
     register_partner_commands(portal_cli)
+    register_privacy_commands(portal_cli)
     app.cli.add_command(portal_cli)
     logging.getLogger(__name__).debug("app created")
     return app

@@ -134,7 +134,14 @@ class Config:
     PHOTO_REQUEST_MAX_BYTES = PHOTOS_PER_UPLOAD * PHOTO_MAX_BYTES + 1024 * 1024
     #: Photos of a form shown again with errors wait this long for its next submit.
     PHOTO_STAGING_HOURS = 24
-    PRIVACY_NOTICE_VERSION = "2026-11"
+    #: The privacy notice in force: templates/core/privacy/<version>.html. Earlier
+    #: versions stay readable at /privacy?version=…; consents name their version.
+    PRIVACY_NOTICE_VERSION = "2026-12"
+    #: Contact details of a submitter are erased this many days after the need
+    #: ended (closed, rejected, withdrawn, merged): `flask portal purge-contacts`.
+    CONTACT_RETENTION_DAYS = int(os.environ.get("CONTACT_RETENTION_DAYS", "180"))
+    #: "Download my data" on /me, per account: each builds a ZIP of the photos.
+    DATA_EXPORT_RATE_LIMIT = os.environ.get("DATA_EXPORT_RATE_LIMIT", "5 per hour")
     REMEMBER_COOKIE_DURATION = 14 * 24 * 3600
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"

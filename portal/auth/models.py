@@ -4,7 +4,9 @@ import enum
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -27,6 +29,11 @@ class Delivery(enum.StrEnum):
     OFF = "off"
 
 
+#: Shown instead of the name of an account its owner deleted; translated when
+#: shown, never stored.
+FORMER_MEMBER = _l("a former member")
+
+
 class User(UserMixin, db.Model):
     """An account. Visitors who submit without one never get a row here."""
 
@@ -34,7 +41,7 @@ class User(UserMixin, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(sa.String(254), unique=True)
-    display_name: Mapped[str] = mapped_column(sa.String(80))
+    _display_name: Mapped[str] = mapped_column("display_name", sa.String(80))
     password_hash: Mapped[str] = mapped_column(sa.String(255), default="")
     role: Mapped[Role] = mapped_column(enum_column(Role), default=Role.MEMBER)
     organisation_id: Mapped[int | None] = mapped_column(
@@ -61,6 +68,9 @@ class User(UserMixin, db.Model):
     totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
     #: When an admin reset it; until it is set up again, login leads there.
     totp_reset_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: When the owner deleted the account: its personal data is gone, its
+    #: public contributions stay, shown as by "a former member".
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     organisation: Mapped[Organisation | None] = relationship()
 
@@ -69,6 +79,27 @@ class User(UserMixin, db.Model):
             "role != 'partner' OR organisation_id IS NOT NULL", name="partner_has_organisation"
         ),
     )
+
+    @hybrid_property
+    def display_name(self) -> str:
+        """The name shown next to comments, proposals and on staff pages; for a
+        deleted account "a former member", in the reader's language."""
+        if self.erased_at is not None:
+            return str(FORMER_MEMBER)
+        return self._display_name
+
+    @display_name.inplace.setter
+    def _set_display_name(self, value: str) -> None:
+        self._display_name = value
+
+    @display_name.inplace.expression
+    @classmethod
+    def _display_name_expression(cls):
+        return cls._display_name
+
+    @property
+    def is_erased(self) -> bool:
+        return self.erased_at is not None
 
     @property
     def is_active(self) -> bool:

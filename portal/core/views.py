@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, redirect, render_template, request
+from flask import Blueprint, abort, current_app, redirect, render_template, request
 
 from portal.core.formatting import FORMATTERS, fmt_rate
 from portal.core.services import database_is_reachable
@@ -57,10 +57,20 @@ def home():
     return render_template("core/home.html", needs=latest_public_needs(6))
 
 
+#: Every privacy notice ever in force, oldest first; each one's text is
+#: templates/core/privacy/<version>.html and stays readable, since consents
+#: name the version they were given to (PRIVACY_NOTICE_VERSION is the last).
+PRIVACY_NOTICE_VERSIONS = ("2026-11", "2026-12")
+
+
 @bp.get("/privacy")
 def privacy():
+    current = current_app.config["PRIVACY_NOTICE_VERSION"]
+    version = request.args.get("version") or current
+    if version not in PRIVACY_NOTICE_VERSIONS:
+        abort(404)
     return render_template(
-        "core/privacy.html", version=current_app.config["PRIVACY_NOTICE_VERSION"]
+        "core/privacy.html", version=version, current=current, versions=PRIVACY_NOTICE_VERSIONS
     )
 
 

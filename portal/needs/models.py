@@ -68,6 +68,11 @@ ACTIVE_STATUSES = frozenset(
         NeedStatus.IN_PROGRESS,
     }
 )
+#: States in which the loop is over for good (no move leaves them): the
+#: retention period of the contact details counts from entering one.
+ENDED_STATUSES = frozenset(
+    {NeedStatus.CLOSED, NeedStatus.REJECTED, NeedStatus.WITHDRAWN, NeedStatus.DUPLICATE}
+)
 
 
 class Visibility(enum.StrEnum):
@@ -164,6 +169,14 @@ class Need(db.Model):
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: How many times the need was resolved (feedback is given once per answer).
     resolution_count: Mapped[int] = mapped_column(default=0)
+    #: When it entered an ended state (ENDED_STATUSES); set by the workflow.
+    #: The contact details are erased CONTACT_RETENTION_DAYS later.
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: When the submitter's personal data was erased: the contact record's
+    #: personal fields and the exact position (on request, with the account, or
+    #: by the retention period). Kept here, beside `ended_at`, so the retention
+    #: run reads exactly the needs still to do from one index.
+    contact_erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     category: Mapped[Category] = relationship()
     submitter: Mapped[User | None] = relationship()
@@ -184,6 +197,8 @@ class Need(db.Model):
         sa.Index("ix_needs_status_created", "status", "created_at"),
         sa.Index("ix_needs_listed_created", "is_listed", "created_at"),
         sa.Index("ix_needs_status_resolved", "status", "resolved_at"),
+        # Retention: contacts not erased yet (NULL), by the end of their need.
+        sa.Index("ix_needs_contact_retention", "contact_erased_at", "ended_at"),
         sa.CheckConstraint("support_count >= 0", name="support_count_not_negative"),
     )
 
@@ -205,7 +220,9 @@ class NeedContact(db.Model):
     media_url: Mapped[str] = mapped_column(sa.String(500), default="", server_default="")
     #: The language the submitter used, for the e-mails we send them.
     locale: Mapped[str] = mapped_column(sa.String(10), default="zh_CN")
+    #: The privacy notice the submitter agreed to, and when; empty and None when
+    #: no consent was given here (an Open311 client that did not send `consent`).
     consent_notice_version: Mapped[str] = mapped_column(sa.String(20))
-    consent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     need: Mapped[Need] = relationship(back_populates="contact")

@@ -15,7 +15,7 @@ from sqlalchemy.orm import joinedload
 
 from portal.auth.models import User
 from portal.extensions import db
-from portal.models_base import commit_once
+from portal.models_base import commit_once, utcnow
 from portal.needs.models import (
     PUBLIC_STATUSES,
     Category,
@@ -79,6 +79,10 @@ class Submission:
     device_id: str = ""  # Open311 client data, kept private
     account_id: str = ""
     media_url: str = ""
+    #: The submitter agreed to the privacy notice in force: always on the web
+    #: form and at staff intake (both require it), on Open311 only when the
+    #: client says its user did (`consent=true`).
+    consent: bool = True
 
 
 def submit_need(data: Submission, actor: Actor, submitter: User | None = None) -> tuple[Need, str]:
@@ -107,7 +111,8 @@ def submit_need(data: Submission, actor: Actor, submitter: User | None = None) -
         account_id=data.account_id,
         media_url=data.media_url,
         locale=data.locale,
-        consent_notice_version=current_app.config["PRIVACY_NOTICE_VERSION"],
+        consent_notice_version=current_app.config["PRIVACY_NOTICE_VERSION"] if data.consent else "",
+        consent_at=utcnow() if data.consent else None,
     )
     db.session.add(need)
     transition(need, "submit", actor)

@@ -20,6 +20,7 @@ from portal.open311.questions import ask_questions, save_answers
 from portal.partners.services import current_assignment
 from portal.photos.services import attach_photos, photos_for_need, receive_form_photos
 from portal.photos.views import accepts_photos
+from portal.privacy import services as privacy
 from portal.projects.services import projects_for_need
 from portal.voting.services import supported_need_ids
 from portal.workflow.services import Actor, WorkflowError, allowed_moves, transition
@@ -144,9 +145,7 @@ def submitted():
     if need is None:
         abort(404)
     token = services.tracking_token_for(need)
-    response = render("needs/submitted.html", need=need, token=token)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return render("needs/submitted.html", need=need, token=token)  # no-store: portal.privacy
 
 
 @bp.get("/needs/similar")
@@ -210,8 +209,8 @@ def track(token: str):
         photos=photos_for_need(need),
         form=EmptyForm(),
         feedback_form=FeedbackForm(formdata=None) if can_give_feedback(need, None, True) else None,
+        contact_erased=privacy.contact_is_erased(need),
     )
-    response.headers["Cache-Control"] = "no-store"
     response.headers["X-Robots-Tag"] = "noindex"
     return response
 
@@ -229,4 +228,56 @@ def withdraw(token: str):
     except WorkflowError as error:
         db.session.rollback()
         flash(str(error), "error")
+    return redirect_after_post(url_for("needs.track", token=token))
+
+
+def _confirm_erasure(token: str, need, *, withdraw: bool):
+    response = render(
+        "needs/track_erase.html", need=need, token=token, withdraw=withdraw, form=EmptyForm()
+    )
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response
+
+
+@bp.route("/track/<token>/delete-contact", methods=["GET", "POST"])
+def erase_contact(token: str):
+    """The submitter's "delete my contact details": asked on a page of its own
+    (works without JavaScript), done on its POST."""
+    need = _tracked_need_or_404(token)
+    if request.method == "GET":
+        return _confirm_erasure(token, need, withdraw=False)
+    if not EmptyForm().validate():
+        abort(400)
+    privacy.erase_contact(need)
+    db.session.commit()
+    flash(
+        _("Your contact details are deleted. We will not e-mail you about this need again."),
+        "success",
+    )
+    return redirect_after_post(url_for("needs.track", token=token))
+
+
+@bp.route("/track/<token>/withdraw-and-delete", methods=["GET", "POST"])
+def withdraw_and_erase(token: str):
+    need = _tracked_need_or_404(token)
+    if request.method == "GET":
+        if not privacy.can_withdraw(need):
+            return redirect(url_for("needs.track", token=token))
+        return _confirm_erasure(token, need, withdraw=True)
+    if not EmptyForm().validate():
+        abort(400)
+    try:
+        privacy.withdraw_and_erase(need)
+    except privacy.PrivacyError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return redirect_after_post(url_for("needs.track", token=token))
+    db.session.commit()
+    flash(
+        _(
+            "Your need is withdrawn and your contact details are deleted. "
+            "Thank you for letting us know."
+        ),
+        "success",
+    )
     return redirect_after_post(url_for("needs.track", token=token))

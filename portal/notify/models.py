@@ -14,6 +14,7 @@ class OutboxStatus(enum.StrEnum):
     QUEUED = "queued"
     SENT = "sent"
     FAILED = "failed"  # gave up after the last retry
+    CANCELLED = "cancelled"  # its recipient's data was erased before it was sent
 
 
 class OutboxEmail(db.Model):
@@ -35,8 +36,15 @@ class OutboxEmail(db.Model):
     last_error: Mapped[str] = mapped_column(sa.Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The need the mail is about, if any: erasing a submitter's contact
+    #: cancels and blanks the mails of that need to that address only.
+    need_id: Mapped[int | None] = mapped_column(sa.ForeignKey("needs.id"))
 
-    __table_args__ = (sa.Index("ix_outbox_emails_status_next", "status", "next_attempt_at"),)
+    __table_args__ = (
+        sa.Index("ix_outbox_emails_status_next", "status", "next_attempt_at"),
+        # Erasing someone's data finds the mails to their address.
+        sa.Index("ix_outbox_emails_to_address", "to_address"),
+    )
 
 
 class Follow(db.Model):

@@ -18,8 +18,12 @@ from portal.notify.models import DigestRun, Follow, OutboxEmail
 from portal.workflow.models import TimelineEvent
 
 
-def queue_email(to_address: str, template: str, locale: str, **context) -> OutboxEmail:
-    """Render `templates/notify/<template>.txt` (first line is the subject) and queue it."""
+def queue_email(
+    to_address: str, template: str, locale: str, *, about: Need | None = None, **context
+) -> OutboxEmail:
+    """Render `templates/notify/<template>.txt` (first line is the subject) and queue it.
+    `about` names the need the mail concerns, so erasing that need's contact
+    can cancel it."""
     with force_locale(locale):
         text = render_template(f"notify/{template}.txt", **context)
     subject, _, body = text.strip().partition("\n")
@@ -28,6 +32,7 @@ def queue_email(to_address: str, template: str, locale: str, **context) -> Outbo
         subject=subject.strip()[:200],
         body_text=body.strip() + "\n",
         locale=locale,
+        need_id=about.id if about is not None else None,
     )
     db.session.add(mail)
     return mail
@@ -51,6 +56,7 @@ def queue_submission_receipt(need: Need, tracking_token: str) -> OutboxEmail | N
         contact.email,
         "need_received",
         contact.locale,
+        about=need,
         need=need,
         tracking_url=public_url("needs.track", token=tracking_token),
     )
@@ -67,6 +73,7 @@ def queue_status_update(need: Need, event: TimelineEvent) -> OutboxEmail | None:
         contact.email,
         "need_status_changed",
         contact.locale,
+        about=need,
         need=need,
         event=event,
         tracking_url=public_url("needs.track", token=token) if token else "",

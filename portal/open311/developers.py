@@ -51,7 +51,8 @@ def _examples(base: str, code: str) -> list[Example]:
             "  --data-urlencode 'api_key=YOUR_KEY' \\\n"
             f"  --data-urlencode 'service_code={code}' \\\n"
             "  --data-urlencode 'lat=31.2304' --data-urlencode 'long=121.4737' \\\n"
-            "  --data-urlencode 'description=The street lamp at the corner is broken.'",
+            "  --data-urlencode 'description=The street lamp at the corner is broken.' \\\n"
+            "  --data-urlencode 'consent=true'",
         ),
         Example(
             _l("Submit with an answer to an extra question and a photo link (multipart)"),

@@ -226,6 +226,13 @@ SCHEMAS: dict[str, Schema] = {
                 "contact data and never returned: a request's media_url is its first public "
                 "photo on this portal.",
             },
+            "consent": {
+                "type": "boolean",
+                "description": "An extension: true when the person agreed, in your "
+                "application, to this portal's privacy notice (/privacy). The portal then "
+                "records the consent with the notice's version; without it no consent is "
+                "recorded. Any other value than true or false answers 400.",
+            },
             "idempotency_key": {
                 "type": "string",
                 "maxLength": 64,

@@ -515,6 +515,18 @@ def _media_url(form, errors: list[str]) -> str:
     return value
 
 
+def _consent(form, errors: list[str]) -> bool:
+    """`consent=true`: the client's user agreed, in the client, to this portal's
+    privacy notice; only then is a consent (and its version) recorded."""
+    value = (form.get("consent") or "").strip().lower()
+    if value in ("", "false", "0"):
+        return False
+    if value in ("true", "1"):
+        return True
+    errors.append(_("consent must be true or false."))
+    return False
+
+
 def raw_attributes(form) -> dict[str, list[str]]:
     """`attribute[code]` and `attribute[code][]` values by question code."""
     raw: dict[str, list[str]] = {}
@@ -590,6 +602,7 @@ def submit_request(form, api_key: ApiKey) -> CreatedRequest:
     device_id = _field(form, "device_id", CLIENT_ID_MAX, errors)
     account_id = _field(form, "account_id", CLIENT_ID_MAX, errors)
     media_url = _media_url(form, errors)
+    consent = _consent(form, errors)
 
     questions = active_questions([category.id]).get(category.id, [])
     answers, answer_errors = validate_answers(questions, raw_attributes(form))
@@ -617,6 +630,7 @@ def submit_request(form, api_key: ApiKey) -> CreatedRequest:
         device_id=device_id,
         account_id=account_id,
         media_url=media_url,
+        consent=consent,
     )
 
     def create() -> Need:

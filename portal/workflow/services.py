@@ -21,6 +21,7 @@ from portal.extensions import db
 from portal.models_base import utcnow
 from portal.needs.models import (
     ACTIVE_STATUSES,
+    ENDED_STATUSES,
     PUBLIC_STATUSES,
     Need,
     NeedStatus,
@@ -338,6 +339,7 @@ def transition(
         need.resolution_count = (need.resolution_count or 0) + 1
     elif move_name == "reopen":
         need.resolved_at = None
+    need.ended_at = now if move.target in ENDED_STATUSES else None
     need.is_listed = need.status in PUBLIC_STATUSES and need.visibility == Visibility.PUBLIC
 
     event = TimelineEvent(

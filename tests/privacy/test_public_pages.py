@@ -160,6 +160,8 @@ def test_no_personal_data_on_any_public_page_fragment_feed_or_export(client, see
         "needs.submitted",
         "needs.track",
         "needs.withdraw",
+        "needs.erase_contact",  # behind the private tracking link
+        "needs.withdraw_and_erase",
         "auth.verify",
         "auth.reset",
         "auth.check_email",

@@ -1,0 +1,1 @@
+ACCESS = {"me.export": "login", "me.delete_account": "login"}

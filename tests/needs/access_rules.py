@@ -1,0 +1,1 @@
+ACCESS = {"needs.erase_contact": "public", "needs.withdraw_and_erase": "public"}
