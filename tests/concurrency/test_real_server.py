@@ -1,4 +1,4 @@
-"""Simultaneous supports and votes against a real server process.
+"""Simultaneous supports, votes and workflow moves against a real server process.
 
 Gunicorn runs the app in two worker processes with 16 threads each, on the
 test database; many threads released together by a barrier send their POSTs at
@@ -32,13 +32,16 @@ import sqlalchemy as sa
 from itsdangerous import URLSafeTimedSerializer
 
 from portal.auth.models import Role, User
+from portal.auth.sessions import stamp
 from portal.config import TestConfig
 from portal.extensions import db
 from portal.models_base import utcnow
 from portal.needs.models import Need, NeedStatus
+from portal.partners.models import Assignment, AssignmentState
 from portal.voting.models import PriorityRound, RoundBallot, RoundItem, RoundVote, Support
 from portal.voting.services import create_round
-from tests.factories import make_category, make_need, make_user
+from portal.workflow.models import TimelineEvent
+from tests.factories import make_category, make_need, make_organisation, make_user
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SECRET_KEY = TestConfig.SECRET_KEY  # the `app` fixture's key; the server gets the same
@@ -155,9 +158,9 @@ class Login:
 def forge_login(app, user: User) -> Login:
     assert app.config["SECRET_KEY"] == SECRET_KEY, "the server would reject the cookie"
     raw = secrets.token_hex(20)
-    session = app.session_interface.get_signing_serializer(app).dumps(
-        {"_user_id": user.get_id(), "_fresh": True, "csrf_token": raw}
-    )
+    data = {"_user_id": user.get_id(), "_fresh": True, "csrf_token": raw}
+    stamp(data)  # staff sessions carry their login time
+    session = app.session_interface.get_signing_serializer(app).dumps(data)
     # As flask_wtf.csrf.generate_csrf signs the session's raw token.
     token = URLSafeTimedSerializer(SECRET_KEY, salt="wtf-csrf-token").dumps(raw)
     return Login(cookie=f"{app.config['SESSION_COOKIE_NAME']}={session}", csrf_token=token)
@@ -354,3 +357,29 @@ def test_twenty_simultaneous_votes_use_only_the_members_three_votes(app, real_se
     )
     assert counted == 3
     assert db.session.get(PriorityRound, round_id).voter_count == 1
+
+
+def test_twenty_simultaneous_accepts_make_one_move(app, real_server):
+    """Twenty staff of the partner accept the same routed need at the same
+    instant: the status moves once, with one event and one accepted assignment;
+    the others are told the need changed (a 4xx, never a 500)."""
+    partner = make_organisation()
+    need, _ = make_need(NeedStatus.ROUTED, partner=partner)
+    staff = [make_user(Role.PARTNER, partner) for _ in range(20)]
+    posts = [(f"/partner/needs/{need.ref}/accept", forge_login(app, s), {}) for s in staff]
+    need_id = need.id
+    committed()
+
+    outcomes = fire_together(real_server, posts)
+
+    assert_no_server_errors(real_server, outcomes, 20)
+    assert sum(o.status == 303 for o in outcomes) == 1
+    accepts = sa.select(sa.func.count(TimelineEvent.id)).where(
+        TimelineEvent.need_id == need_id, TimelineEvent.move == "accept"
+    )
+    assert db.session.scalar(accepts) == 1
+    states = db.session.scalars(
+        sa.select(Assignment.state).where(Assignment.need_id == need_id)
+    ).all()
+    assert states == [AssignmentState.ACCEPTED]
+    assert db.session.get(Need, need_id).status == NeedStatus.ACCEPTED
