@@ -126,6 +126,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.admin.views import bp as admin_bp
     from portal.auth.views import bp as auth_bp
     from portal.comments.views import bp as comments_bp
+    from portal.core.params import init_app as init_params
     from portal.core.views import bp as core_bp
     from portal.feedback.views import bp as feedback_bp
     from portal.me.views import bp as me_bp
@@ -144,6 +145,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.triage.views import bp as triage_bp
     from portal.voting.views import bp as voting_bp
 
+    init_params(app)  # before the rules are added: they use its `int` converter
     for blueprint in (
         core_bp,
         auth_bp,

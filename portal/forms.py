@@ -8,14 +8,20 @@ import re
 import secrets
 
 from flask import current_app, session
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from wtforms import DateField, DateTimeLocalField, DecimalField
+
+from portal.core.params import bounded_date
 
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def clean_text(value: str | None) -> str | None:
-    """Normalise newlines and drop control characters (PostgreSQL refuses NUL)."""
-    if value is None:
+    """Normalise newlines and drop control characters (PostgreSQL refuses NUL).
+    Anything but text (a JSON body's numbers or lists, were one to reach a form)
+    counts as nothing typed."""
+    if not isinstance(value, str):
         return None
     value = value.replace("\r\n", "\n").replace("\r", "\n")
     return _CONTROL_CHARS.sub("", value).strip()
@@ -46,3 +52,27 @@ def bind_form_key(form_key: str) -> str:
     nonce = session.setdefault(FORM_NONCE, secrets.token_hex(16))
     secret = current_app.config["SECRET_KEY"].encode()
     return hmac.new(secret, f"form:{nonce}:{form_key}".encode(), hashlib.sha256).hexdigest()
+
+
+class FiniteDecimalField(DecimalField):
+    """A DecimalField that reads "NaN", "sNaN" and "Infinity" as no number (with
+    `invalid_message`): WTForms' NumberRange cannot compare them."""
+
+    def __init__(self, *args, invalid_message=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.invalid_message = invalid_message or _l("Please give a number.")
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        if self.data is not None and not self.data.is_finite():
+            self.data = None
+            raise ValueError(str(self.invalid_message))
+
+
+def check_day_in_range(field: DateField | DateTimeLocalField, message) -> None:
+    """After a date field parsed its value: a day outside the years any record
+    can have (see `bounded_date`) is refused with `message`, before a time zone
+    conversion overflows on it."""
+    if field.data is not None and bounded_date(field.data) is None:
+        field.data = None
+        raise ValueError(str(message))

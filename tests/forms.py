@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from html.parser import HTMLParser
 
 
@@ -15,10 +16,24 @@ class _Forms(HTMLParser):
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
         if tag == "form":
-            self._current = {"action": attrs.get("action", ""), "fields": {}}
+            self._current = {
+                "action": attrs.get("action", ""),
+                "method": (attrs.get("method") or "get").lower(),
+                "enctype": attrs.get("enctype") or "application/x-www-form-urlencoded",
+                "fields": {},
+                "hx_vals": {},
+                "buttons": {},  # named submit buttons: a browser sends the one clicked
+                "options": {},  # the values each select offers
+            }
             self.forms.append(self._current)
-        elif self._current is None:
+        if self._current is None:
             return
+        if attrs.get("hx-vals"):  # what htmx adds to the fields (e.g. _validate)
+            self._current["hx_vals"].update(json.loads(attrs["hx-vals"]))
+        if tag == "form":
+            return
+        if tag == "button" and attrs.get("name"):
+            self._current["buttons"][attrs["name"]] = attrs.get("value", "")
         elif tag in ("input", "textarea") and attrs.get("name"):
             kind = attrs.get("type", "text")
             if kind in ("checkbox", "radio") and "checked" not in attrs:
@@ -29,8 +44,10 @@ class _Forms(HTMLParser):
         elif tag == "select" and attrs.get("name"):
             self._select = attrs["name"]
             self._current["fields"].setdefault(self._select, "")
-        elif tag == "option" and self._select and "selected" in attrs:
-            self._current["fields"][self._select] = attrs.get("value", "")
+        elif tag == "option" and self._select:
+            self._current["options"].setdefault(self._select, []).append(attrs.get("value", ""))
+            if "selected" in attrs:
+                self._current["fields"][self._select] = attrs.get("value", "")
 
     def handle_endtag(self, tag):
         if tag == "form":

@@ -27,7 +27,8 @@ from wtforms.validators import (
 )
 
 from portal.auth.models import Role
-from portal.forms import clean_text
+from portal.core.params import coerce_id
+from portal.forms import check_day_in_range, clean_text
 from portal.partners.models import KIND_LABELS, RESOURCE_LABELS
 from portal.workdays.models import DayKind
 
@@ -49,12 +50,6 @@ def _choices(labels: dict) -> list[SelectChoice]:
     return [SelectChoice(str(getattr(key, "value", key)), label) for key, label in labels.items()]
 
 
-def _id_or_zero(value) -> int:
-    """Select values of optional records: "0" or "" means none."""
-    text = str(value or "").strip()
-    return int(text) if text.isdigit() else 0
-
-
 def _lower(value: str | None) -> str | None:
     return value.lower() if value else value
 
@@ -74,6 +69,7 @@ class _DateField(DateField):
             super().process_formdata(valuelist)
         except ValueError as error:
             raise ValueError(str(_l("Please give a date as YYYY-MM-DD."))) from error
+        check_day_in_range(self, _l("Please give a date as YYYY-MM-DD."))
 
 
 class _IntegerField(IntegerField):
@@ -122,7 +118,7 @@ class OrganisationForm(FlaskForm):
         ],
     )
     is_active = BooleanField(_l("Active (receives needs and is listed)"), default=True)
-    categories = SelectMultipleField(_l("Categories it handles"), coerce=int, choices=[])
+    categories = SelectMultipleField(_l("Categories it handles"), coerce=coerce_id, choices=[])
 
     def __init__(self, *args, categories=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -205,7 +201,7 @@ class CategoryForm(FlaskForm):
         ],
     )
     default_partner = SelectField(
-        _l("Default partner (routing rule)"), coerce=_id_or_zero, choices=[]
+        _l("Default partner (routing rule)"), coerce=coerce_id, choices=[]
     )
     is_active = BooleanField(_l("Active (offered to people who submit)"), default=True)
     position = _IntegerField(
@@ -238,7 +234,7 @@ class RoleForm(FlaskForm):
         validate_choice=False,
     )
     organisation = SelectField(
-        _l("Organisation"), coerce=_id_or_zero, choices=[], validate_choice=False
+        _l("Organisation"), coerce=coerce_id, choices=[], validate_choice=False
     )
 
     def validate_role(self, field):

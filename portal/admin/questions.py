@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from portal.admin.question_forms import QuestionForm
 from portal.admin.services import get_category
 from portal.auth.decorators import admin_required
+from portal.core.params import arg_int
 from portal.extensions import db
 from portal.forms import EmptyForm
 from portal.htmx import is_fragment_request, redirect_after_post, render, render_invalid
@@ -89,9 +90,7 @@ def _done(category, message: str):
 @admin_required
 def index(category_id: int):
     category = _category_or_404(category_id)
-    edit = request.args.get("edit", "")
-    edit_id = int(edit) if edit.isdigit() else None
-    return render(PAGE, FRAGMENT, **_context(category, edit_id=edit_id))
+    return render(PAGE, FRAGMENT, **_context(category, edit_id=arg_int("edit")))
 
 
 @bp.post("")

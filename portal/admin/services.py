@@ -19,6 +19,7 @@ from portal.audit.models import AuditEntry, QualityCheck
 from portal.audit.services import record
 from portal.auth import tokens
 from portal.auth.models import Role, User
+from portal.core.params import bounded_date, bounded_text, page_number
 from portal.core.settings import (
     COMMENT_PREMODERATION,
     ESCALATE_AFTER_DAYS,
@@ -73,9 +74,7 @@ class Page:
 
 
 def bounded_page(value: str | None) -> int:
-    if not value or not value.isdigit():
-        return 1
-    return min(max(int(value), 1), MAX_PAGE)
+    return page_number(value, MAX_PAGE)
 
 
 def _paged(stmt, page: int, per_page: int = PER_PAGE) -> Page:
@@ -539,10 +538,7 @@ def save_settings(
 
 
 def parse_date(value: str | None) -> date | None:
-    try:
-        return date.fromisoformat((value or "").strip()) if value else None
-    except ValueError:
-        return None
+    return bounded_date(value)
 
 
 def local_day_start(day: date) -> datetime:
@@ -562,7 +558,7 @@ class AuditFilters:
     @classmethod
     def from_args(cls, args) -> AuditFilters:
         def text(name: str, limit: int) -> str:
-            return " ".join((args.get(name) or "").split())[:limit]
+            return bounded_text(args.get(name), limit)
 
         return cls(
             actor=text("actor", 254).lower(),

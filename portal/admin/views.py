@@ -27,6 +27,7 @@ from portal.admin.forms import (
 from portal.admin.services import AdminError
 from portal.auth.decorators import admin_required
 from portal.auth.models import Role
+from portal.core.params import arg_int, arg_text, bounded_int, bounded_text
 from portal.extensions import db
 from portal.forms import EmptyForm
 from portal.htmx import is_fragment_request, redirect_after_post, render, render_invalid
@@ -393,7 +394,7 @@ def _users_context(q: str, page, **extra) -> dict:
 @bp.get("/users")
 @admin_required
 def users():
-    q = " ".join((request.args.get("q") or "").split())[:100]
+    q = arg_text("q", 100)
     page = services.users_page(q, services.bounded_page(request.args.get("page")))
     return render("admin/users.html", "admin/_users_list.html", **_users_context(q, page))
 
@@ -408,7 +409,7 @@ def _user_or_404(user_id: int):
 def _user_answer(user, *, error: str | None = None, notice: str | None = None, values=None):
     """The user's row for htmx; for a plain request a redirect back to the list,
     or (on error) the list showing just this account with the message."""
-    q = " ".join((request.form.get("q") or "").split())[:100]
+    q = bounded_text(request.form.get("q"), 100)
     page_number = services.bounded_page(request.form.get("page"))
     extra = {
         "row_errors": {user.id: error} if error else {},
@@ -503,19 +504,18 @@ def reset_two_factor(user_id: int):
 
 
 def _year_arg(value: str | None) -> int:
-    if value and value.isdigit() and 2000 <= int(value) <= 2100:
-        return int(value)
-    return _today().year
+    return bounded_int(value, 2000, 2100) or _today().year
 
 
 def _due_date_check() -> dict:
     """The optional "N working days from a date" calculator on the calendar page."""
     start = services.parse_date(request.args.get("start"))
-    n = request.args.get("n", "")
-    if start is None or not n.isdigit() or not 1 <= int(n) <= 365:
-        return {"start": start, "n": n, "due": None}
-    due = add_working_days(services.local_day_start(start), int(n))
-    return {"start": start, "n": n, "due": due.astimezone(local_zone()).date()}
+    typed = (request.args.get("n") or "")[:10]
+    days = bounded_int(typed, 1, 365)
+    if start is None or days is None:
+        return {"start": start, "n": typed, "due": None}
+    due = add_working_days(services.local_day_start(start), days)
+    return {"start": start, "n": typed, "due": due.astimezone(local_zone()).date()}
 
 
 def _calendar_context(year: int, form: CalendarDayForm | None = None) -> dict:
@@ -626,16 +626,11 @@ def two_factor_policy():
 # --- the audit log -----------------------------------------------------------------
 
 
-def _cursor(name: str) -> int | None:
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() and len(value) < 19 else None
-
-
 @bp.get("/audit")
 @admin_required
 def audit():
     filters = services.AuditFilters.from_args(request.args)
-    page = services.audit_page(filters, before=_cursor("before"), after=_cursor("after"))
+    page = services.audit_page(filters, before=arg_int("before"), after=arg_int("after"))
     return render(
         "admin/audit.html",
         "admin/_audit_results.html",
@@ -700,7 +695,7 @@ def checks():
             "success",
         )
         return redirect_after_post(url_for("admin.checks", sample=sample))
-    only = (request.args.get("sample") or "")[:40] or None
+    only = arg_text("sample", 40) or None
     return render("admin/checks.html", **_checks_context(only_sample=only))
 
 

@@ -17,6 +17,7 @@ from portal.auth.forms import (
 )
 from portal.auth.models import User
 from portal.auth.tokens import read_password_token
+from portal.core.params import bounded_int
 from portal.core.views import safe_next
 from portal.extensions import db, limiter, login_manager
 from portal.forms import EmptyForm
@@ -33,10 +34,12 @@ def load_user(user_id: str):
     """Loads the account named in the session, if its session version still
     matches: logout and password changes raise the version."""
     account, _sep, version = user_id.partition(":")
-    if not account.isdigit() or not version.isdigit():
+    user_id_number = bounded_int(account)
+    version_number = bounded_int(version, 0)
+    if user_id_number is None or version_number is None:
         return None
-    user = db.session.get(User, int(account))
-    if user is None or user.session_version != int(version) or not user.active:
+    user = db.session.get(User, user_id_number)
+    if user is None or user.session_version != version_number or not user.active:
         return None
     return user
 

@@ -19,6 +19,7 @@ from portal.audit.services import record
 from portal.auth.models import User
 from portal.comments.forms import CommentForm, ReportForm
 from portal.comments.models import REPORTS_TO_HIDE, Comment, CommentReport, CommentState
+from portal.core.params import page_number
 from portal.extensions import db
 from portal.models_base import insert_if_absent, utcnow
 from portal.moderation.services import screen
@@ -314,9 +315,7 @@ class ModerationPage:
 
 
 def bounded_page(value: str | None) -> int:
-    if not value or not value.isdigit():
-        return 1
-    return min(max(int(value), 1), MODERATION_MAX_PAGE)
+    return page_number(value, MODERATION_MAX_PAGE)
 
 
 def _waiting_for_moderation():

@@ -12,6 +12,7 @@ from portal.comments import services
 from portal.comments.forms import CommentForm, HideForm, ReportForm, RestoreForm
 from portal.comments.models import REPORTS_TO_HIDE, Comment, CommentState
 from portal.comments.services import CommentError, ReportOutcome
+from portal.core.params import arg_int
 from portal.extensions import db, limiter
 from portal.htmx import is_fragment_request, render, render_invalid
 from portal.needs import services as needs_services
@@ -48,11 +49,6 @@ def _commenter() -> str:
     return get_remote_address()
 
 
-def _cursor(name: str) -> int | None:
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() else None
-
-
 def _viewer():
     return current_user if current_user.is_authenticated else None
 
@@ -78,7 +74,7 @@ def _thread_page(*, need: Need | None = None, project: Project | None = None):
     """The comments alone, on their own page: older comments (`?before=`) and
     the answer to a comment form sent without JavaScript."""
     thread = services.thread_for(
-        need=need, project=project, user=_viewer(), before=_cursor("before")
+        need=need, project=project, user=_viewer(), before=arg_int("before")
     )
     return render("comments/page.html", "comments/_thread.html", thread=thread)
 

@@ -21,6 +21,13 @@ def _messages() -> dict[int, tuple[str, str]]:
         404: (_("Page not found"), _("There is nothing here. It may have been removed.")),
         405: (_("Not allowed"), _("This address does not accept that kind of request.")),
         413: (_("Too large"), _("What you sent is too large. Please send less.")),
+        415: (
+            _("Unsupported format"),
+            _(
+                "This address accepts only forms (application/x-www-form-urlencoded "
+                "or multipart/form-data)."
+            ),
+        ),
         429: (
             _("Too many requests"),
             _("You have sent too many requests. Please wait a moment and try again."),

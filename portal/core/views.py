@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request
@@ -81,9 +82,19 @@ def healthz():
     return {"status": "error", "database": "unreachable"}, 503
 
 
+#: Longer `next` targets are not links this site made.
+NEXT_MAX = 2000
+#: Whitespace and control characters: urlsplit() ignores some (so "/\r\n…" looks
+#: like a path), and a CR or LF in the Location header would be a 500.
+_NOT_IN_A_PATH = re.compile(r"[\x00-\x20\x7f]")
+
+
 def safe_next(target: str | None, default: str = "/") -> str:
-    """Only paths on this site, so a `next` parameter is never an open redirect."""
-    if not target:
+    """Only paths on this site, so a `next` parameter is never an open redirect
+    nor a header of its own."""
+    if not target or not isinstance(target, str):
+        return default
+    if len(target) > NEXT_MAX or _NOT_IN_A_PATH.search(target):
         return default
     parts = urlsplit(target)
     if (

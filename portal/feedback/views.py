@@ -4,6 +4,7 @@ from flask import Blueprint, abort, flash, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from portal.core.params import bounded_int
 from portal.extensions import db
 from portal.feedback import services
 from portal.feedback.forms import FeedbackForm
@@ -24,7 +25,7 @@ def _save(need, form: FeedbackForm, *, user=None, via_token=False) -> bool:
         saved = services.give_feedback(
             need,
             resolved=Resolved(form.resolved.data),
-            satisfaction=int(form.satisfaction.data),
+            satisfaction=bounded_int(form.satisfaction.data, 1, 5),
             comment=form.comment.data or "",
             user=user,
             via_token=via_token,

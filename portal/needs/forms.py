@@ -14,17 +14,11 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, ValidationError
 
+from portal.core.params import coerce_id
 from portal.forms import clean_text
 from portal.photos.forms import photos_field
 
 IDEMPOTENCY_KEY = re.compile(r"^[0-9a-f]{32}$")
-
-
-def _to_int(value) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return 0
 
 
 class NeedForm(FlaskForm):
@@ -56,7 +50,7 @@ class NeedForm(FlaskForm):
     )
     category = SelectField(
         _l("Category"),
-        coerce=_to_int,
+        coerce=coerce_id,
         validate_choice=False,  # checked below, with our own translated message
     )
     place = StringField(

@@ -14,6 +14,7 @@ from flask import current_app
 from sqlalchemy.orm import joinedload
 
 from portal.auth.models import User
+from portal.core.params import bounded_int, bounded_text
 from portal.extensions import db
 from portal.models_base import commit_once, utcnow
 from portal.needs.models import (
@@ -218,8 +219,8 @@ class NeedFilters:
 
     @classmethod
     def from_args(cls, args) -> NeedFilters:
-        q = " ".join((args.get("q") or "").split())[:100]
-        category = args.get("category", "")
+        q = bounded_text(args.get("q"), 100)
+        category = args.get("category")
         status = args.get("status", "")
         try:
             status_value = NeedStatus(status) if status else None
@@ -229,7 +230,7 @@ class NeedFilters:
             status_value = None
         return cls(
             q=q,
-            category_id=int(category) if category.isdigit() else None,
+            category_id=bounded_int(category),
             status=status_value,
         )
 

@@ -5,6 +5,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.comments.services import thread_for
+from portal.core.params import arg_int
 from portal.extensions import db, limiter
 from portal.feedback.forms import FeedbackForm
 from portal.feedback.services import can_give_feedback
@@ -30,15 +31,10 @@ bp = Blueprint("needs", __name__)
 JUST_SUBMITTED = "just_submitted"
 
 
-def _cursor(name: str) -> int | None:
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() else None
-
-
 @bp.get("/needs")
 def index():
     filters = services.NeedFilters.from_args(request.args)
-    page = services.public_needs_page(filters, before=_cursor("before"), after=_cursor("after"))
+    page = services.public_needs_page(filters, before=arg_int("before"), after=arg_int("after"))
     return render(
         "needs/index.html",
         "needs/_results.html",

@@ -31,6 +31,7 @@ from flask import current_app, request
 from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
 
+from portal.core.params import INT_MAX, bounded_date, bounded_int, bounded_text
 from portal.extensions import db
 from portal.forms import clean_text
 from portal.i18n import current_locale_code
@@ -229,7 +230,12 @@ def parse_w3c_datetime(name: str, value: str) -> datetime:
         parsed = datetime.fromisoformat(value[:-1] + "+00:00" if value[-1:] in "Zz" else value)
     except ValueError:
         parsed = None
-    if parsed is None or "T" not in value.upper() or parsed.tzinfo is None:
+    if (
+        parsed is None
+        or "T" not in value.upper()
+        or parsed.tzinfo is None
+        or bounded_date(parsed) is None
+    ):
         raise Open311Error(
             400,
             _(
@@ -241,21 +247,23 @@ def parse_w3c_datetime(name: str, value: str) -> datetime:
 
 
 def _comma_list(value: str) -> list[str]:
-    return list(dict.fromkeys(part.strip() for part in value.split(",") if part.strip()))
+    parts = (bounded_text(part, TOKEN_MAX) for part in value.split(","))
+    return list(dict.fromkeys(part for part in parts if part))
 
 
 def _positive_int(args, name: str, default: int, maximum: int | None = None) -> int:
     raw = (args.get(name) or "").strip()
     if not raw:
         return default
-    if not raw.isdigit() or int(raw) < 1 or (maximum is not None and int(raw) > maximum):
+    value = bounded_int(raw, 1, maximum or INT_MAX)
+    if value is None:
         if maximum is None:
             raise Open311Error(400, _("%(name)s must be a whole number from 1.", name=name))
         raise Open311Error(
             400,
             _("%(name)s must be a whole number from 1 to %(max)d.", name=name, max=maximum),
         )
-    return int(raw)
+    return value
 
 
 @dataclass

@@ -18,6 +18,7 @@ from decimal import Decimal
 from flask import Flask
 from flask_babel import gettext as _
 
+from portal.core.params import bounded_date
 from portal.opendata.datasets import DATASETS, Dataset, Period, json_value
 
 LICENCE_NAME = "CC BY 4.0"
@@ -43,12 +44,12 @@ def _parse_day(value: str, name: str) -> date | None:
     value = (value or "").strip()
     if not value:
         return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
+    day = bounded_date(value)
+    if day is None:
         raise PeriodError(
             _("%(name)s must be a date written as YYYY-MM-DD, e.g. 2026-01-31.", name=name)
-        ) from None
+        )
+    return day
 
 
 def parse_period(args) -> Period:

@@ -13,6 +13,7 @@ from flask import (
 )
 from markupsafe import Markup
 
+from portal.core.params import arg_text
 from portal.extensions import limiter
 from portal.htmx import render
 from portal.models_base import utcnow
@@ -156,7 +157,7 @@ def category_qr(code: str):
 def place_poster():
     """A poster for one place: ?category=<code>&place=<text>. Without a
     category it is the form on /posters; without a place, the category poster."""
-    code = request.args.get("category", "")
+    code = arg_text("category", 40)
     if not code:
         return redirect(url_for("opendata.posters_index"))
     category = posters.active_category(code)

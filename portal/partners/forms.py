@@ -8,18 +8,12 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
-from portal.forms import clean_text
+from portal.core.params import coerce_id
+from portal.forms import check_day_in_range, clean_text
 from portal.photos.forms import photos_field
 
 #: The "after" photos a partner may add to a public update or answer.
 AFTER_PHOTOS_LABEL = _l("Photos of the work (public, optional, up to 3)")
-
-
-def _to_int(value) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return 0
 
 
 def _reason(label, required=None) -> TextAreaField:
@@ -39,6 +33,7 @@ class _LocalDate(DateField):
             super().process_formdata(valuelist)
         except ValueError as error:
             raise ValueError(str(_l("Please give a date."))) from error
+        check_day_in_range(self, _l("Please give a date."))
 
 
 class DeclineForm(FlaskForm):
@@ -93,7 +88,7 @@ class ExtensionForm(FlaskForm):
 class TransferForm(FlaskForm):
     organisation = SelectField(
         _l("Partner organisation better placed to answer"),
-        coerce=_to_int,
+        coerce=coerce_id,
         validate_choice=False,  # checked below, with our own translated message
     )
     reason = _reason(_l("Why is the other organisation better placed?"))

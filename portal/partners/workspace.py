@@ -18,6 +18,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload
 
 from portal.auth.models import Role, User
+from portal.core.params import bounded_text, page_number
 from portal.core.settings import ESCALATE_AFTER_DAYS, get_int
 from portal.extensions import db
 from portal.models_base import utcnow
@@ -99,11 +100,10 @@ class InboxFilters:
     @classmethod
     def from_args(cls, args) -> InboxFilters:
         state = args.get("state", "")
-        page = args.get("page", "")
         return cls(
             state=state if state in INBOX_STATES else "",
-            q=" ".join((args.get("q") or "").split())[:100],
-            page=min(max(int(page), 1), INBOX_MAX_PAGE) if page.isdigit() else 1,
+            q=bounded_text(args.get("q"), 100),
+            page=page_number(args.get("page"), INBOX_MAX_PAGE),
         )
 
     def as_args(self, **changes) -> dict[str, str]:

@@ -10,7 +10,6 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
-    DecimalField,
     HiddenField,
     IntegerField,
     SelectField,
@@ -28,7 +27,8 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from portal.forms import clean_text
+from portal.core.params import coerce_id, optional_id
+from portal.forms import FiniteDecimalField, check_day_in_range, clean_text
 from portal.partners.models import ResourceKind
 from portal.projects.models import PROJECT_STATUS_LABELS, ProgressMode, ProjectStatus
 
@@ -56,13 +56,6 @@ def _line(label, *, required, max_length=200, description=None) -> StringField:
     )
 
 
-def _to_int(value) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
 def _org_choices(organisations) -> list[SelectChoice]:
     return [SelectChoice(str(o.id), o.name) for o in organisations]
 
@@ -73,6 +66,7 @@ class _Date(DateField):
             super().process_formdata(valuelist)
         except ValueError as error:
             raise ValueError(str(_l("Please give a date."))) from error
+        check_day_in_range(self, _l("Please give a date."))
 
 
 class _NeedRefsMixin:
@@ -154,7 +148,7 @@ class ProposalForm(_IdempotencyKeyMixin, _NeedRefsMixin, FlaskForm):
     )
     target_value = _target_value()
     resources_needed = _text(_l("Resources needed"))
-    suggested_partners = SelectMultipleField(_l("Suggested partners"), coerce=int, choices=[])
+    suggested_partners = SelectMultipleField(_l("Suggested partners"), coerce=coerce_id, choices=[])
     need_refs = _need_refs()
 
     def set_partner_choices(self, organisations) -> None:
@@ -170,9 +164,10 @@ class ProjectForm(_IdempotencyKeyMixin, _NeedRefsMixin, FlaskForm):
     expected_result = _text(_l("Expected result"))
     target = _line(_l("Measurable target"), required=_l("Please give a measurable target."))
     target_value = _target_value()
-    budget = DecimalField(
+    budget = FiniteDecimalField(
         _l("Budget in CNY (optional)"),
         places=2,
+        invalid_message=_l("Please give an amount."),
         validators=[
             Optional(),
             NumberRange(min=0, max=999_999_999_999, message=_l("Please give an amount.")),
@@ -180,11 +175,11 @@ class ProjectForm(_IdempotencyKeyMixin, _NeedRefsMixin, FlaskForm):
     )
     lead = SelectField(
         _l("Lead partner (主责)"),
-        coerce=_to_int,
+        coerce=optional_id,
         choices=[],
         validators=[InputRequired(_l("Please choose the lead partner."))],
     )
-    supporters = SelectMultipleField(_l("Supporting partners (辅责)"), coerce=int, choices=[])
+    supporters = SelectMultipleField(_l("Supporting partners (辅责)"), coerce=coerce_id, choices=[])
     need_refs = _need_refs()
     round_id = HiddenField()
 
@@ -282,8 +277,8 @@ class StatusForm(FlaskForm):
 
 
 class CommitmentForm(_ClientTokenMixin, FlaskForm):
-    organisation = SelectField(_l("Partner"), coerce=_to_int, choices=[])
-    resource = SelectField(_l("From its offered resources"), coerce=_to_int, choices=[])
+    organisation = SelectField(_l("Partner"), coerce=optional_id, choices=[])
+    resource = SelectField(_l("From its offered resources"), coerce=optional_id, choices=[])
     kind = SelectField(_l("Or describe it: kind"), choices=[], default="")
     description = StringField(
         _l("Description"),
@@ -297,9 +292,10 @@ class CommitmentForm(_ClientTokenMixin, FlaskForm):
             NumberRange(min=1, max=1_000_000, message=_l("Please give a number.")),
         ],
     )
-    amount = DecimalField(
+    amount = FiniteDecimalField(
         _l("Amount in CNY (optional)"),
         places=2,
+        invalid_message=_l("Please give an amount."),
         validators=[
             Optional(),
             NumberRange(min=0, max=999_999_999_999, message=_l("Please give an amount.")),

@@ -11,6 +11,7 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
 from portal.auth.decorators import admin_required
+from portal.core.params import arg_int, bounded_int, bounded_text
 from portal.extensions import db
 from portal.forms import EmptyForm
 from portal.htmx import is_fragment_request, redirect_after_post, render, render_invalid
@@ -57,8 +58,7 @@ def _viewer():
 def index():
     chosen = request.args.get("status", "")
     chosen_status = ProjectStatus(chosen) if chosen in ProjectStatus._value2member_map_ else None
-    before = request.args.get("before", "")
-    page = services.projects_page(chosen_status, int(before) if before.isdigit() else None)
+    page = services.projects_page(chosen_status, arg_int("before"))
     return render(
         "projects/index.html",
         "projects/_list.html",
@@ -381,7 +381,8 @@ def new_proposal():
     form = _proposal_form()
     if request.method == "GET":
         form.idempotency_key.data = new_idempotency_key()
-        form.need_refs.data = "\n".join(request.args.getlist("need"))[:2000]
+        refs = (bounded_text(v, 40) for v in request.args.getlist("need")[:50])
+        form.need_refs.data = "\n".join(r for r in refs if r)
         return render("projects/proposal_form.html", form=form, proposal=None)
     data = _proposal_data(form) if form.validate() else None
     if data is None:
@@ -588,10 +589,9 @@ def admin_new():
     if request.method == "GET":
         form = _project_form(bound=False)
         form.idempotency_key.data = new_idempotency_key()
-        refs = [r for r in request.args.getlist("need") if r][:50]
-        round_id = request.args.get("round", "")
-        if round_id.isdigit():
-            round_ = services.closed_round(int(round_id))
+        refs = [r for r in (bounded_text(v, 40) for v in request.args.getlist("need")) if r][:50]
+        if request.args.get("round"):
+            round_ = services.closed_round(arg_int("round", default=0))
             if round_ is None:
                 return _new_page(form, error=_("Choose a priority round that has ended."))
             needs = services.round_top_needs(round_)
@@ -607,11 +607,8 @@ def admin_new():
     data = _project_data(form) if form.validate() else None
     if data is None:
         return _new_page(form, status=422)
-    round_ = (
-        services.closed_round(int(form.round_id.data))
-        if (form.round_id.data or "").isdigit()
-        else None
-    )
+    round_id = bounded_int(form.round_id.data)
+    round_ = services.closed_round(round_id) if round_id else None
     key = form.idempotency_key.data
     try:
         project = services.commit_project(

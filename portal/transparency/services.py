@@ -20,6 +20,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from portal.core.cache import shared
 from portal.core.formatting import fmt_number, fmt_rate
+from portal.core.params import bounded_date, bounded_int
 from portal.extensions import db
 from portal.metrics.services import (
     Metrics,
@@ -100,10 +101,7 @@ class Period:
 
 
 def _parse_day(text: str) -> date | None:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        return None
+    return bounded_date(text)
 
 
 @dataclass
@@ -128,9 +126,9 @@ class Filters:
         )
         filters.period = filters._parse_period()
         if category_ids is not None and filters.category_text:
-            value = filters.category_text
-            if value.isdigit() and int(value) in category_ids:
-                filters.category_id = int(value)
+            category_id = bounded_int(filters.category_text)
+            if category_id in category_ids:
+                filters.category_id = category_id
             else:
                 filters.errors.append(_("Choose a category from the list."))
         return filters

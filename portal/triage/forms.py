@@ -25,7 +25,8 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from portal.forms import clean_text
+from portal.core.params import coerce_id
+from portal.forms import check_day_in_range, clean_text
 from portal.needs.forms import NeedForm
 from portal.needs.models import Channel
 from portal.partners.models import AssignmentState
@@ -50,13 +51,6 @@ ASSIGNMENT_LABELS = {
 REF = re.compile(r"^N-\d{4}-\d{6,}$")
 
 
-def _to_int(value) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return 0
-
-
 def _upper(value: str | None) -> str | None:
     return value.strip().upper() if value else value
 
@@ -73,6 +67,7 @@ class _LocalDate(DateField):
         except ValueError as error:
             self.data = None
             raise ValueError(str(_l("Please give a valid date."))) from error
+        check_day_in_range(self, _l("Please give a valid date."))
 
 
 class _NextMixin:
@@ -124,7 +119,7 @@ class TitleForm(_NextMixin, FlaskForm):
 
 
 class CategoryForm(_NextMixin, FlaskForm):
-    category = SelectField(_l("Category"), coerce=_to_int, validate_choice=False)
+    category = SelectField(_l("Category"), coerce=coerce_id, validate_choice=False)
 
     def __init__(self, *args, categories=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -169,7 +164,7 @@ class _PartnerChoice:
 
 
 class RouteForm(_PartnerChoice, _NextMixin, FlaskForm):
-    organisation = SelectField(_l("Partner"), coerce=_to_int, validate_choice=False)
+    organisation = SelectField(_l("Partner"), coerce=coerce_id, validate_choice=False)
     due_date = _LocalDate(_l("Due date"), validators=[Optional()])
     note = TextAreaField(
         _l("Note to the partner (public)"),
@@ -202,7 +197,7 @@ class BulkForm(_PartnerChoice, _NextMixin, FlaskForm):
         ],
         validate_choice=False,
     )
-    organisation = SelectField(_l("Partner"), coerce=_to_int, validate_choice=False)
+    organisation = SelectField(_l("Partner"), coerce=coerce_id, validate_choice=False)
     due_date = _LocalDate(_l("Due date"), validators=[Optional()])
     note = TextAreaField(
         _l("Note to the partner (public)"),

@@ -17,6 +17,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
 
 from portal.auth.models import User
+from portal.core.params import bounded_int, bounded_text
 from portal.core.settings import ROUTE_ON_PUBLISH, get_flag
 from portal.extensions import db
 from portal.models_base import dialect_insert, utcnow
@@ -140,16 +141,15 @@ class QueueFilters:
 
     @classmethod
     def from_args(cls, args) -> QueueFilters:
-        q = " ".join((args.get("q") or "").split())[:100]
+        q = bounded_text(args.get("q"), 100)
         status = args.get("status", "")
         status = NeedStatus(status) if status in {s.value for s in QUEUE_STATUSES} else None
         channel = args.get("channel", "")
         channel = Channel(channel) if channel in {c.value for c in Channel} else None
-        category = args.get("category", "")
         return cls(
             q=q,
             status=status,
-            category_id=int(category) if category.isdigit() else None,
+            category_id=bounded_int(args.get("category")),
             channel=channel,
         )
 
@@ -287,7 +287,7 @@ def duplicate_candidates(need: Need, q: str = "", limit: int = 8) -> list[Need]:
     the ones with similar titles when nothing is typed."""
     from portal.needs.services import similar_needs
 
-    q = " ".join((q or "").split())[:100]
+    q = bounded_text(q, 100)
     if not q:
         return [n for n in similar_needs(need.title, limit + 1) if n.id != need.id][:limit]
     stmt = (

@@ -9,6 +9,7 @@ from flask_login import current_user
 
 from portal.auth.decorators import admin_required, role_required
 from portal.auth.models import Role
+from portal.core.params import arg_int, arg_text
 from portal.core.views import safe_next
 from portal.extensions import db
 from portal.forms import bind_form_key, new_form_key
@@ -223,16 +224,11 @@ def decide(request_id: int):
 # --- the queue --------------------------------------------------------------------
 
 
-def _cursor(name: str) -> int | None:
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() else None
-
-
 @bp.get("/admin/triage")
 @admin_required
 def queue():
     filters = services.QueueFilters.from_args(request.args)
-    page = services.queue_page(filters, after=_cursor("after"))
+    page = services.queue_page(filters, after=arg_int("after"))
     context = _row_context(page.needs)
     return render(
         "triage/queue.html",
@@ -331,7 +327,7 @@ def duplicates(ref: str):
     """Suggestions of the need to keep: a page of its own, or the list under
     the reference field for htmx."""
     item = _need_or_404(ref)
-    q = (request.args.get("q") or request.args.get("duplicate_of") or "")[:100]
+    q = arg_text("q", 100) or arg_text("duplicate_of", 100)
     origin = "row" if request.args.get("origin") == "row" else "page"
     return render(
         "triage/duplicates.html",

@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateTimeLocalField, IntegerField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
 
-from portal.forms import clean_text
+from portal.forms import check_day_in_range, clean_text
 
 REF = re.compile(r"N-\d{4}-\d{6}")
 
@@ -18,6 +18,7 @@ class _LocalDateTime(DateTimeLocalField):
             super().process_formdata(valuelist)
         except ValueError as error:
             raise ValueError(str(_l("Please give a date and time."))) from error
+        check_day_in_range(self, _l("Please give a date and time."))
 
 
 class RoundForm(FlaskForm):

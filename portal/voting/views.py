@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.auth.decorators import admin_required, member_required
+from portal.core.params import arg_int, page_number
 from portal.extensions import db, limiter
 from portal.forms import EmptyForm
 from portal.htmx import redirect_after_post, render, render_invalid
@@ -60,17 +61,15 @@ def support(ref: str):
 
 @bp.get("/priorities")
 def priorities():
-    category = request.args.get("category", "")
-    page_number = request.args.get("page", "1")
+    category_id = arg_int("category")
     page = services.priorities_page(
-        int(category) if category.isdigit() else None,
-        int(page_number) if page_number.isdigit() else 1,
+        category_id, page_number(request.args.get("page"), services.PRIORITIES_MAX_PAGE)
     )
     return render(
         "voting/priorities.html",
         "voting/_priorities_list.html",
         page=page,
-        category_id=int(category) if category.isdigit() else None,
+        category_id=category_id,
         categories=needs_services.active_categories(),
         rounds=services.current_rounds(),
         supported=services.supported_need_ids(current_user, [n.id for n in page.needs]),
