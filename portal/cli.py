@@ -103,3 +103,18 @@ def clean_photos() -> None:
     from portal.photos.services import sweep_abandoned
 
     click.echo(f"Removed {sweep_abandoned()} staged photo file(s).")
+
+
+@portal_cli.command("state-machine")
+@click.option("--write", is_flag=True, help="Write docs/state-machine.md instead of printing it.")
+@with_appcontext
+def state_machine(write: bool) -> None:
+    """Print (or write) docs/state-machine.md from the workflow's table of moves."""
+    from portal.workflow.diagram import DOCUMENT, state_machine_markdown
+
+    text = state_machine_markdown()
+    if write:
+        DOCUMENT.write_text(text, encoding="utf-8")
+        click.echo(f"Wrote {DOCUMENT}.")
+    else:
+        click.echo(text, nl=False)

@@ -3,6 +3,12 @@
 One URL serves both: a plain request (or a boosted navigation) gets the page,
 an htmx request aimed at part of the page gets only that part. Every response
 varies on HX-Request so caches keep the two apart.
+
+htmx-flask's `make_response` is used without its `reswap` argument: in 0.1.0
+its list of allowed swap names misses a comma ("beforebegin" "afterbegin"
+become one name), so two valid values would be refused. The swap is chosen in
+the templates instead (`hx-swap`); tests/core/test_htmx_helper.py fails when a
+fixed htmx-flask is installed.
 """
 
 from __future__ import annotations
