@@ -4,75 +4,13 @@ import enum
 from datetime import datetime
 
 import sqlalchemy as sa
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.auth.models import User
 from portal.extensions import db
 from portal.models_base import UTCDateTime, enum_column, utcnow
 from portal.partners.models import Organisation, pick_language
-
-
-class NeedStatus(enum.StrEnum):
-    SUBMITTED = "submitted"
-    OPEN = "open"
-    ROUTED = "routed"
-    ACCEPTED = "accepted"
-    IN_PROGRESS = "in_progress"
-    RESOLVED = "resolved"
-    CLOSED = "closed"
-    REJECTED = "rejected"
-    DUPLICATE = "duplicate"
-    WITHDRAWN = "withdrawn"
-
-    @property
-    def label(self) -> str:
-        return str(STATUS_LABELS[self])
-
-
-STATUS_LABELS = {
-    NeedStatus.SUBMITTED: _l("Awaiting review"),
-    NeedStatus.OPEN: _l("Open"),
-    NeedStatus.ROUTED: _l("Sent to a partner"),
-    NeedStatus.ACCEPTED: _l("Accepted"),
-    NeedStatus.IN_PROGRESS: _l("In progress"),
-    NeedStatus.RESOLVED: _l("Resolved"),
-    NeedStatus.CLOSED: _l("Closed"),
-    NeedStatus.REJECTED: _l("Rejected"),
-    NeedStatus.DUPLICATE: _l("Duplicate"),
-    NeedStatus.WITHDRAWN: _l("Withdrawn"),
-}
-
-#: States in which a published need is shown to the public.
-PUBLIC_STATUSES = frozenset(
-    {
-        NeedStatus.OPEN,
-        NeedStatus.ROUTED,
-        NeedStatus.ACCEPTED,
-        NeedStatus.IN_PROGRESS,
-        NeedStatus.RESOLVED,
-        NeedStatus.CLOSED,
-    }
-)
-#: Published and not yet answered: members can still support these.
-SUPPORTABLE_STATUSES = frozenset(
-    {NeedStatus.OPEN, NeedStatus.ROUTED, NeedStatus.ACCEPTED, NeedStatus.IN_PROGRESS}
-)
-#: States the submitter may still withdraw from.
-ACTIVE_STATUSES = frozenset(
-    {
-        NeedStatus.SUBMITTED,
-        NeedStatus.OPEN,
-        NeedStatus.ROUTED,
-        NeedStatus.ACCEPTED,
-        NeedStatus.IN_PROGRESS,
-    }
-)
-#: States in which the loop is over for good (no move leaves them): the
-#: retention period of the contact details counts from entering one.
-ENDED_STATUSES = frozenset(
-    {NeedStatus.CLOSED, NeedStatus.REJECTED, NeedStatus.WITHDRAWN, NeedStatus.DUPLICATE}
-)
+from portal.workflow.statuses import NeedStatus  # noqa: F401 — the status of a need, with its traits
 
 
 class Visibility(enum.StrEnum):
@@ -169,7 +107,7 @@ class Need(db.Model):
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: How many times the need was resolved (feedback is given once per answer).
     resolution_count: Mapped[int] = mapped_column(default=0)
-    #: When it entered an ended state (ENDED_STATUSES); set by the workflow.
+    #: When it entered a terminal status; set by the workflow.
     #: The contact details are erased CONTACT_RETENTION_DAYS later.
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: When the submitter's personal data was erased: the contact record's

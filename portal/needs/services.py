@@ -18,7 +18,6 @@ from portal.core.params import bounded_int, bounded_text
 from portal.extensions import db
 from portal.models_base import commit_once, utcnow
 from portal.needs.models import (
-    PUBLIC_STATUSES,
     Category,
     Channel,
     Need,
@@ -226,7 +225,7 @@ class NeedFilters:
             status_value = NeedStatus(status) if status else None
         except ValueError:
             status_value = None
-        if status_value is not None and status_value not in PUBLIC_STATUSES:
+        if status_value is not None and not status_value.is_listed:
             status_value = None
         return cls(
             q=q,

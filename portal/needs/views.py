@@ -15,7 +15,7 @@ from portal.i18n import current_locale_code
 from portal.models_base import utcnow
 from portal.needs import services
 from portal.needs.forms import NeedForm
-from portal.needs.models import PUBLIC_STATUSES, NeedStatus
+from portal.needs.models import NeedStatus
 from portal.notify.services import is_following
 from portal.open311.questions import ask_questions, save_answers
 from portal.partners.services import current_assignment
@@ -25,6 +25,7 @@ from portal.privacy import services as privacy
 from portal.projects.services import projects_for_need
 from portal.voting.services import supported_need_ids
 from portal.workflow.services import Actor, WorkflowError, allowed_moves, transition
+from portal.workflow.statuses import in_order, with_trait
 
 bp = Blueprint("needs", __name__)
 
@@ -41,7 +42,7 @@ def index():
         page=page,
         filters=filters,
         categories=services.active_categories(),
-        statuses=[s for s in NeedStatus if s in PUBLIC_STATUSES],
+        statuses=in_order(with_trait("listed")),
     )
 
 

@@ -4,7 +4,7 @@ a need. The views parse the URL and render; the rules live here.
 Status mapping (GeoReport v2 knows only `open` and `closed`):
 
 - open: every public state not yet answered — open, routed, accepted,
-  in_progress (`SUPPORTABLE_STATUSES`);
+  in_progress (the statuses with the `supportable` trait, portal.workflow.statuses);
 - closed: answered — resolved and closed (with either outcome).
 
 Unpublished and final non-public states (submitted, rejected, duplicate,
@@ -37,8 +37,6 @@ from portal.forms import clean_text
 from portal.i18n import current_locale_code
 from portal.models_base import utcnow
 from portal.needs.models import (
-    PUBLIC_STATUSES,
-    SUPPORTABLE_STATUSES,
     Category,
     Channel,
     Need,
@@ -53,11 +51,15 @@ from portal.partners.models import OPEN_ASSIGNMENT_STATES, Assignment
 from portal.photos.services import first_public_photo_keys, photo_url
 from portal.workflow.models import TimelineEvent
 from portal.workflow.services import Actor
+from portal.workflow.statuses import with_trait
 
 OPEN = "open"
 CLOSED = "closed"
-CLOSED_STATUSES = frozenset(PUBLIC_STATUSES - SUPPORTABLE_STATUSES)
-STATUS_GROUPS = {OPEN: SUPPORTABLE_STATUSES, CLOSED: CLOSED_STATUSES}
+#: GeoReport's two statuses: "open" while members may still support a need.
+STATUS_GROUPS = {
+    OPEN: with_trait("supportable"),
+    CLOSED: with_trait("listed") - with_trait("supportable"),
+}
 
 #: When this API's behaviour last changed (discovery's changeset).
 CHANGESET = datetime(2026, 3, 1, tzinfo=UTC)
@@ -218,7 +220,7 @@ def service_definition(code: str) -> dict:
 
 
 def open311_status(status: NeedStatus) -> str:
-    return CLOSED if status in CLOSED_STATUSES else OPEN
+    return OPEN if status.is_supportable else CLOSED
 
 
 def parse_w3c_datetime(name: str, value: str) -> datetime:

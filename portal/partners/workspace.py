@@ -22,7 +22,7 @@ from portal.core.params import bounded_text, page_number
 from portal.core.settings import ESCALATE_AFTER_DAYS, get_int
 from portal.extensions import db
 from portal.models_base import utcnow
-from portal.needs.models import Need, NeedStatus
+from portal.needs.models import Need
 from portal.partners import services as partner_services
 from portal.partners.models import (
     OPEN_ASSIGNMENT_STATES,
@@ -35,6 +35,7 @@ from portal.partners.models import (
 from portal.workdays.services import local_today, local_zone, working_days_between
 from portal.workflow.models import TimelineEvent
 from portal.workflow.services import (
+    MOVES,
     Actor,
     WorkflowError,
     allowed_moves,
@@ -270,7 +271,7 @@ def pending_request_kinds(assignment: Assignment | None) -> set[str]:
 def contact_email(need: Need, staff: User) -> str:
     """The submitter's address, only while the need is open with this partner
     (to follow up); afterwards it is none of the partner's business."""
-    if need.status not in (NeedStatus.ROUTED, NeedStatus.ACCEPTED, NeedStatus.IN_PROGRESS):
+    if not need.status.is_with_partner:
         return ""
     if need.assigned_organisation_id != staff.organisation_id:
         return ""
@@ -292,12 +293,12 @@ def available_actions(need: Need, staff: User) -> list[str]:
     if need.assigned_organisation_id != staff.organisation_id:
         return [m for m in moves if m in ("accept", "decline_transfer")] + ["note"]
     actions = [m for m in moves if m != "decline_transfer"]
-    if need.status in (NeedStatus.ACCEPTED, NeedStatus.IN_PROGRESS):
+    if need.status.is_in_work:
         actions.append("update")
     actions.append("note")
-    if need.status in (NeedStatus.ROUTED, NeedStatus.ACCEPTED, NeedStatus.IN_PROGRESS):
+    if need.status.is_with_partner:
         actions.append("extension")
-    if need.status == NeedStatus.ROUTED:
+    if need.status in MOVES["transfer"].sources:
         # The admin confirms a transfer with the workflow's `transfer` move,
         # which only exists before the need is accepted.
         actions.append("transfer")

@@ -30,7 +30,7 @@ from portal.metrics.services import (
     compute_public,
 )
 from portal.models_base import utcnow
-from portal.needs.models import PUBLIC_STATUSES, Category, Need, NeedStatus
+from portal.needs.models import Category, Need, NeedStatus
 from portal.partners.models import (
     OPEN_ASSIGNMENT_STATES,
     Assignment,
@@ -42,6 +42,7 @@ from portal.voting.models import PriorityRound
 from portal.voting.services import eligible_members_query
 from portal.workdays.services import local_today, local_zone
 from portal.workflow.models import TimelineEvent
+from portal.workflow.statuses import in_order, with_trait
 
 #: The longest period the dashboard draws month by month.
 MAX_MONTHS = 60
@@ -436,7 +437,7 @@ def state_counts(category_id: int | None) -> list[tuple[NeedStatus, int]]:
     if category_id is not None:
         stmt = stmt.where(Need.category_id == category_id)
     found = dict(db.session.execute(stmt).all())
-    return [(status, found.get(status, 0)) for status in NeedStatus if status in PUBLIC_STATUSES]
+    return [(status, found.get(status, 0)) for status in in_order(with_trait("listed"))]
 
 
 @dataclass

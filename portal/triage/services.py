@@ -44,10 +44,11 @@ from portal.workflow.services import (
     record_event,
     transition,
 )
+from portal.workflow.statuses import in_order, with_trait
 
 #: What the triage queue holds: new needs, and published ones that no partner
 #: holds (never routed, or returned by a partner's decline).
-QUEUE_STATUSES = (NeedStatus.SUBMITTED, NeedStatus.OPEN)
+QUEUE_STATUSES = tuple(in_order(with_trait("in_triage")))
 QUEUE_PER_PAGE = 25
 #: Channels staff enter needs through (web and API are the public's own).
 STAFF_CHANNELS = (Channel.PHONE, Channel.WALK_IN, Channel.STAFF)
@@ -416,19 +417,8 @@ def close_unresolved(need: Need, admin: User, reason: str) -> None:
 
 
 def _check_editable(need: Need) -> None:
-    if need.status not in EDITABLE_STATUSES:
+    if not need.status.is_editable:
         raise TriageError(_("This need can no longer be edited."))
-
-
-EDITABLE_STATUSES = frozenset(
-    {
-        NeedStatus.SUBMITTED,
-        NeedStatus.OPEN,
-        NeedStatus.ROUTED,
-        NeedStatus.ACCEPTED,
-        NeedStatus.IN_PROGRESS,
-    }
-)
 
 
 def correct_title(need: Need, admin: User, title: str) -> None:

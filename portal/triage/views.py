@@ -72,7 +72,7 @@ def _need_context(need) -> dict:
     return {
         "need": need,
         "moves": allowed_moves(need, Actor.staff(current_user)),
-        "editable": need.status in services.EDITABLE_STATUSES,
+        "editable": need.status.is_editable,
         "events": services.full_timeline(need),
         "assignments": services.need_assignments(need),
         "requests": services.need_requests(need),

@@ -17,8 +17,9 @@ from portal.audit import services as audit
 from portal.auth.models import Role, User
 from portal.extensions import db
 from portal.models_base import insert_if_absent, utcnow
-from portal.needs.models import SUPPORTABLE_STATUSES, Need
+from portal.needs.models import Need
 from portal.voting.models import PriorityRound, RoundBallot, RoundItem, RoundVote, Support
+from portal.workflow.statuses import with_trait
 
 PRIORITIES_PER_PAGE = 20
 PRIORITIES_MAX_PAGE = 25
@@ -44,7 +45,7 @@ def _check_is_member(user: User) -> None:
 def support_need(need: Need, user: User) -> bool:
     """Add the member's support; False when they already support it."""
     _check_is_member(user)
-    if not need.is_listed or need.status not in SUPPORTABLE_STATUSES:
+    if not need.is_listed or not need.status.is_supportable:
         raise VotingError(_("This need can no longer be supported."))
     if not insert_if_absent(Support, user_id=user.id, need_id=need.id, created_at=utcnow()):
         return False
@@ -98,7 +99,7 @@ def priorities_page(category_id: int | None, page: int) -> PrioritiesPage:
     stmt = (
         sa.select(Need)
         .options(joinedload(Need.category))
-        .where(Need.is_listed, Need.status.in_(SUPPORTABLE_STATUSES))
+        .where(Need.is_listed, Need.status.in_(with_trait("supportable")))
         .order_by(Need.support_count.desc(), Need.id.desc())
         .offset((page - 1) * PRIORITIES_PER_PAGE)
         .limit(PRIORITIES_PER_PAGE + 1)

@@ -20,9 +20,6 @@ from portal.auth.models import Role, User
 from portal.extensions import db
 from portal.models_base import utcnow
 from portal.needs.models import (
-    ACTIVE_STATUSES,
-    ENDED_STATUSES,
-    PUBLIC_STATUSES,
     Need,
     NeedStatus,
     Outcome,
@@ -35,6 +32,7 @@ from portal.partners.models import (
     Organisation,
 )
 from portal.workflow.models import TimelineEvent
+from portal.workflow.statuses import with_trait
 
 S = NeedStatus
 
@@ -171,7 +169,7 @@ MOVES: dict[str, Move] = {
             needs_text=True,
             outcome=Outcome.NOT_RESOLVED,
         ),
-        _move("withdraw", ACTIVE_STATUSES, S.WITHDRAWN, {R.SUBMITTER}, _l("Withdrawn")),
+        _move("withdraw", with_trait("withdrawable"), S.WITHDRAWN, {R.SUBMITTER}, _l("Withdrawn")),
     )
 }
 
@@ -301,7 +299,7 @@ def transition(
     if "duplicate_of" in move.extra:
         if duplicate_of is None or duplicate_of.id == need.id:
             raise WorkflowError(_("Choose the need this one duplicates."))
-        if duplicate_of.status not in PUBLIC_STATUSES | {S.SUBMITTED}:
+        if not (duplicate_of.status.is_listed or duplicate_of.status.in_triage):
             raise WorkflowError(_("A need can only be merged into an active need."))
         need.duplicate_of = duplicate_of
     if "organisation" in move.extra:
@@ -339,8 +337,8 @@ def transition(
         need.resolution_count = (need.resolution_count or 0) + 1
     elif move_name == "reopen":
         need.resolved_at = None
-    need.ended_at = now if move.target in ENDED_STATUSES else None
-    need.is_listed = need.status in PUBLIC_STATUSES and need.visibility == Visibility.PUBLIC
+    need.ended_at = now if move.target.is_terminal else None
+    need.is_listed = need.status.is_listed and need.visibility == Visibility.PUBLIC
 
     event = TimelineEvent(
         need=need,

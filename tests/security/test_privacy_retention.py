@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from portal.auth.models import Role
 from portal.extensions import db
 from portal.models_base import utcnow
-from portal.needs.models import ENDED_STATUSES, Need, NeedStatus
+from portal.needs.models import Need, NeedStatus
 from portal.needs.services import Submission, new_idempotency_key, submit_need
 from portal.notify.models import OutboxEmail, OutboxStatus
 from portal.notify.services import queue_email
@@ -96,7 +96,7 @@ def _contact(need: Need):
 def test_the_workflow_stores_when_a_need_ended(app):
     for status in NeedStatus:
         need, _ = make_need(status)
-        assert (need.ended_at is not None) is (status in ENDED_STATUSES), status
+        assert (need.ended_at is not None) is status.is_terminal, status
 
 
 def test_contacts_of_needs_ended_over_180_days_ago_are_erased(app, needs):

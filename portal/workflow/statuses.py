@@ -1,0 +1,159 @@
+"""What each status of a need means, in one table.
+
+Every other module asks here (`need.status.is_supportable`,
+`Need.status.in_(with_trait("listed"))`) instead of spelling a list of
+statuses, so a new status is one row of TRAITS (and its moves in
+`portal.workflow.services.MOVES`). This module imports nothing of the portal,
+so the models can use it."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, fields
+
+from flask_babel import lazy_gettext as _l
+
+
+class NeedStatus(enum.StrEnum):
+    SUBMITTED = "submitted"
+    OPEN = "open"
+    ROUTED = "routed"
+    ACCEPTED = "accepted"
+    IN_PROGRESS = "in_progress"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+    REJECTED = "rejected"
+    DUPLICATE = "duplicate"
+    WITHDRAWN = "withdrawn"
+
+    @property
+    def label(self) -> str:
+        return str(TRAITS[self].label)
+
+    @property
+    def traits(self) -> Traits:
+        return TRAITS[self]
+
+    @property
+    def is_listed(self) -> bool:
+        return TRAITS[self].listed
+
+    @property
+    def is_supportable(self) -> bool:
+        return TRAITS[self].supportable
+
+    @property
+    def is_editable(self) -> bool:
+        return TRAITS[self].editable
+
+    @property
+    def is_withdrawable(self) -> bool:
+        return TRAITS[self].withdrawable
+
+    @property
+    def in_triage(self) -> bool:
+        return TRAITS[self].in_triage
+
+    @property
+    def is_with_partner(self) -> bool:
+        return TRAITS[self].with_partner
+
+    @property
+    def is_in_work(self) -> bool:
+        return TRAITS[self].in_work
+
+    @property
+    def is_terminal(self) -> bool:
+        return TRAITS[self].terminal
+
+
+class Clock(enum.StrEnum):
+    """Whether a partner's deadlines count in this status."""
+
+    NONE = "none"  # not with a partner yet, or the loop is over
+    RUNNING = "running"
+    PAUSED = "paused"  # with a partner, but waiting for someone else
+
+
+@dataclass(frozen=True)
+class Traits:
+    label: object  # a lazy string
+    #: Shown to the public once published (listed on /needs, counted publicly).
+    listed: bool = False
+    #: Published and not yet answered: members may support it; Open311 "open".
+    supportable: bool = False
+    #: Admins may still correct its title and category.
+    editable: bool = False
+    #: Its submitter may still withdraw it.
+    withdrawable: bool = False
+    #: It waits in the admins' triage queue.
+    in_triage: bool = False
+    #: A partner holds it: the partner sees the contact and may ask for time.
+    with_partner: bool = False
+    #: The partner has taken it on and reports progress.
+    in_work: bool = False
+    clock: Clock = Clock.NONE
+    #: The loop is over for good: no move leaves it; contact retention counts from here.
+    terminal: bool = False
+
+
+S = NeedStatus
+TRAITS: dict[NeedStatus, Traits] = {
+    S.SUBMITTED: Traits(_l("Awaiting review"), editable=True, withdrawable=True, in_triage=True),
+    S.OPEN: Traits(
+        _l("Open"),
+        listed=True,
+        supportable=True,
+        editable=True,
+        withdrawable=True,
+        in_triage=True,
+    ),
+    S.ROUTED: Traits(
+        _l("Sent to a partner"),
+        listed=True,
+        supportable=True,
+        editable=True,
+        withdrawable=True,
+        with_partner=True,
+        clock=Clock.RUNNING,
+    ),
+    S.ACCEPTED: Traits(
+        _l("Accepted"),
+        listed=True,
+        supportable=True,
+        editable=True,
+        withdrawable=True,
+        with_partner=True,
+        in_work=True,
+        clock=Clock.RUNNING,
+    ),
+    S.IN_PROGRESS: Traits(
+        _l("In progress"),
+        listed=True,
+        supportable=True,
+        editable=True,
+        withdrawable=True,
+        with_partner=True,
+        in_work=True,
+        clock=Clock.RUNNING,
+    ),
+    S.RESOLVED: Traits(_l("Resolved"), listed=True),
+    S.CLOSED: Traits(_l("Closed"), listed=True, terminal=True),
+    S.REJECTED: Traits(_l("Rejected"), terminal=True),
+    S.DUPLICATE: Traits(_l("Duplicate"), terminal=True),
+    S.WITHDRAWN: Traits(_l("Withdrawn"), terminal=True),
+}
+
+TRAIT_NAMES = frozenset(f.name for f in fields(Traits)) - {"label", "clock"}
+
+
+def with_trait(name: str) -> frozenset[NeedStatus]:
+    """The statuses that have this trait, for queries (`Need.status.in_(…)`)."""
+    if name not in TRAIT_NAMES:
+        raise KeyError(name)
+    return frozenset(status for status, traits in TRAITS.items() if getattr(traits, name))
+
+
+def in_order(statuses: frozenset[NeedStatus]) -> list[NeedStatus]:
+    """In the order of the loop (for filters and charts)."""
+    return [status for status in NeedStatus if status in statuses]
