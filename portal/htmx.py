@@ -13,6 +13,9 @@ fixed htmx-flask is installed.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from flask import Response, redirect, render_template, request
 from htmx_flask import make_response
 
@@ -24,18 +27,31 @@ def is_fragment_request() -> bool:
     return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
 
 
-def render(page: str, fragment: str | None = None, /, *, status: int = 200, **context) -> Response:
+def render(
+    page: str,
+    fragment: str | None = None,
+    context: Mapping[str, Any] | None = None,
+    *,
+    status: int = 200,
+) -> Response:
+    """The page, or its fragment for an htmx request. The template's data and the
+    HTTP status are separate arguments, so a template variable can never become
+    the status (as `?status=` once did on /projects)."""
     template = fragment if fragment and is_fragment_request() else page
-    return make_response(render_template(template, **context), status)
+    return make_response(render_template(template, **(context or {})), status)
 
 
 def render_invalid(
-    page: str, fragment: str | None = None, /, *, error_status: int = 422, **context
+    page: str,
+    fragment: str | None = None,
+    context: Mapping[str, Any] | None = None,
+    *,
+    error_status: int = 422,
 ) -> Response:
     """A form with errors: 422 (or e.g. 413 for a too large photo) for browsers,
     200 for htmx (htmx 2 does not swap 4xx)."""
     status = 200 if is_fragment_request() else error_status
-    return render(page, fragment, status=status, **context)
+    return render(page, fragment, context, status=status)
 
 
 def redirect_after_post(location: str) -> Response:

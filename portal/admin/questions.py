@@ -81,7 +81,7 @@ def _context(category, **overrides) -> dict:
 def _done(category, message: str):
     """htmx swaps the fresh section in place; a plain request goes back to the page."""
     if is_fragment_request():
-        return render(FRAGMENT, **_context(category, notice=message))
+        return render(FRAGMENT, context=_context(category, notice=message))
     flash(message, "success")
     return redirect_after_post(url_for("questions.index", category_id=category.id))
 
@@ -90,7 +90,7 @@ def _done(category, message: str):
 @admin_required
 def index(category_id: int):
     category = _category_or_404(category_id)
-    return render(PAGE, FRAGMENT, **_context(category, edit_id=arg_int("edit")))
+    return render(PAGE, FRAGMENT, context=_context(category, edit_id=arg_int("edit")))
 
 
 @bp.post("")
@@ -99,7 +99,7 @@ def create(category_id: int):
     category = _category_or_404(category_id)
     form = QuestionForm()
     if not form.validate():
-        return render_invalid(PAGE, FRAGMENT, **_context(category, new_form=form))
+        return render_invalid(PAGE, FRAGMENT, context=_context(category, new_form=form))
     try:
         question = services.create_question(
             category, form.code.data, form.chosen_kind, form.values(), current_user
@@ -113,7 +113,7 @@ def create(category_id: int):
             )
         field = getattr(form, error.field or "code")
         field.errors = [*field.errors, str(error)]
-        return render_invalid(PAGE, FRAGMENT, **_context(category, new_form=form))
+        return render_invalid(PAGE, FRAGMENT, context=_context(category, new_form=form))
     return _done(category, _("The question “%(code)s” is added.", code=question.code))
 
 
@@ -125,7 +125,7 @@ def update(category_id: int, question_id: int):
     form = QuestionForm(editing=True, fixed_kind=question.kind, prefix=EDIT_PREFIX)
     if not form.validate():
         return render_invalid(
-            PAGE, FRAGMENT, **_context(category, edit_id=question.id, edit_form=form)
+            PAGE, FRAGMENT, context=_context(category, edit_id=question.id, edit_form=form)
         )
     try:
         changed = services.update_question(question, form.values(), current_user)
@@ -134,7 +134,7 @@ def update(category_id: int, question_id: int):
         field = getattr(form, error.field or "prompt_zh")
         field.errors = [*field.errors, str(error)]
         return render_invalid(
-            PAGE, FRAGMENT, **_context(category, edit_id=question.id, edit_form=form)
+            PAGE, FRAGMENT, context=_context(category, edit_id=question.id, edit_form=form)
         )
     db.session.commit()
     return _done(category, _("The question is saved.") if changed else _("Nothing changed."))

@@ -76,9 +76,7 @@ def partners():
     return render(
         "admin/partners.html",
         "admin/_partners_list.html",
-        page=page,
-        kind=kind,
-        kinds=list(OrganisationKind),
+        context={"page": page, "kind": kind, "kinds": list(OrganisationKind)},
     )
 
 
@@ -148,13 +146,15 @@ def new_partner():
     if request.method == "POST":
         if not form.validate():
             return render_invalid(
-                "admin/partner_new.html", "admin/_partner_form.html", form=form, org=None
+                "admin/partner_new.html",
+                "admin/_partner_form.html",
+                context={"form": form, "org": None},
             )
         org = services.create_organisation(_org_values(form), form.categories.data, current_user)
         db.session.commit()
         flash(_("The partner “%(name)s” is created.", name=org.name), "success")
         return redirect_after_post(url_for("admin.edit_partner", org_id=org.id))
-    return render("admin/partner_new.html", form=form, org=None)
+    return render("admin/partner_new.html", context={"form": form, "org": None})
 
 
 @bp.route("/partners/<int:org_id>", methods=["GET", "POST"])
@@ -167,7 +167,7 @@ def edit_partner(org_id: int):
             return render_invalid(
                 "admin/partner_edit.html",
                 "admin/_partner_form.html",
-                **_partner_context(org, form=form),
+                context=_partner_context(org, form=form),
             )
         changed = services.update_organisation(
             org, _org_values(form), form.categories.data, current_user
@@ -178,13 +178,13 @@ def edit_partner(org_id: int):
         else:
             flash(_("Nothing changed."), "info")
         return redirect_after_post(url_for("admin.edit_partner", org_id=org.id))
-    return render("admin/partner_edit.html", **_partner_context(org))
+    return render("admin/partner_edit.html", context=_partner_context(org))
 
 
 def _section_saved(org: Organisation, fragment: str, anchor: str, message: str):
     """htmx swaps the fresh section in place; a plain request goes back to the page."""
     if is_fragment_request():
-        return render(fragment, **_partner_context(org, notice=message))
+        return render(fragment, context=_partner_context(org, notice=message))
     flash(message, "success")
     return redirect_after_post(url_for("admin.edit_partner", org_id=org.id) + anchor)
 
@@ -193,7 +193,7 @@ def _resources_invalid(org: Organisation, **overrides):
     return render_invalid(
         "admin/partner_edit.html",
         "admin/_partner_resources.html",
-        **_partner_context(org, **overrides),
+        context=_partner_context(org, **overrides),
     )
 
 
@@ -257,7 +257,7 @@ def invite_staff(org_id: int):
         return render_invalid(
             "admin/partner_edit.html",
             "admin/_partner_staff.html",
-            **_partner_context(org, invite_form=form),
+            context=_partner_context(org, invite_form=form),
         )
 
     if not form.validate():
@@ -287,7 +287,7 @@ def invite_staff(org_id: int):
 @bp.get("/categories")
 @admin_required
 def categories():
-    return render("admin/categories.html", categories=services.all_categories())
+    return render("admin/categories.html", context={"categories": services.all_categories()})
 
 
 def _category_values(form: CategoryForm) -> dict:
@@ -327,8 +327,7 @@ def _save_category(category, form: CategoryForm):
         return render_invalid(
             "admin/category_form.html",
             "admin/_category_form.html",
-            form=form,
-            category=category,
+            context={"form": form, "category": category},
         )
 
     if not form.validate():
@@ -358,7 +357,7 @@ def new_category():
     form = CategoryForm(partners=services.all_organisations())
     if request.method == "POST":
         return _save_category(None, form)
-    return render("admin/category_form.html", form=form, category=None)
+    return render("admin/category_form.html", context={"form": form, "category": None})
 
 
 @bp.route("/categories/<int:category_id>", methods=["GET", "POST"])
@@ -371,7 +370,7 @@ def edit_category(category_id: int):
     if request.method == "POST":
         return _save_category(category, CategoryForm(partners=partners))
     form = CategoryForm(formdata=None, data=_category_form_data(category), partners=partners)
-    return render("admin/category_form.html", form=form, category=category)
+    return render("admin/category_form.html", context={"form": form, "category": category})
 
 
 # --- users -----------------------------------------------------------------------
@@ -396,7 +395,7 @@ def _users_context(q: str, page, **extra) -> dict:
 def users():
     q = arg_text("q", 100)
     page = services.users_page(q, services.bounded_page(request.args.get("page")))
-    return render("admin/users.html", "admin/_users_list.html", **_users_context(q, page))
+    return render("admin/users.html", "admin/_users_list.html", context=_users_context(q, page))
 
 
 def _user_or_404(user_id: int):
@@ -418,10 +417,10 @@ def _user_answer(user, *, error: str | None = None, notice: str | None = None, v
     }
     if is_fragment_request():
         context = _users_context(q, services.Page([], page_number, False), **extra)
-        return render("admin/_user_row.html", user=user, **context)
+        return render("admin/_user_row.html", context={"user": user, **context})
     if error:
         page = services.Page(items=[user], page=1, has_next=False)
-        return render("admin/users.html", status=422, **_users_context(q, page, **extra))
+        return render("admin/users.html", context=_users_context(q, page, **extra), status=422)
     flash(notice or "", "success")
     return redirect_after_post(url_for("admin.users", q=q or None, page=page_number))
 
@@ -538,7 +537,9 @@ def calendar():
 
         def invalid():
             return render_invalid(
-                "admin/calendar.html", "admin/_calendar_form.html", **_calendar_context(year, form)
+                "admin/calendar.html",
+                "admin/_calendar_form.html",
+                context=_calendar_context(year, form),
             )
 
         if not form.validate():
@@ -556,7 +557,7 @@ def calendar():
             return invalid()
         flash(_("%(day)s is added to the calendar.", day=form.day.data.isoformat()), "success")
         return redirect_after_post(url_for("admin.calendar", year=form.day.data.year))
-    return render("admin/calendar.html", **_calendar_context(year))
+    return render("admin/calendar.html", context=_calendar_context(year))
 
 
 @bp.post("/calendar/<day>/remove")
@@ -582,7 +583,9 @@ def settings():
     if request.method == "POST":
         form = SettingsForm()
         if not form.validate():
-            return render_invalid("admin/settings.html", "admin/_settings_form.html", form=form)
+            return render_invalid(
+                "admin/settings.html", "admin/_settings_form.html", context={"form": form}
+            )
         try:
             changed = services.save_settings(
                 bool(form.route_on_publish.data),
@@ -595,12 +598,14 @@ def settings():
         except AdminError as error:
             db.session.rollback()
             _show_error(form, error)
-            return render_invalid("admin/settings.html", "admin/_settings_form.html", form=form)
+            return render_invalid(
+                "admin/settings.html", "admin/_settings_form.html", context={"form": form}
+            )
         db.session.commit()
         flash(_("The settings are saved.") if changed else _("Nothing changed."), "success")
         return redirect_after_post(url_for("admin.settings"))
     form = SettingsForm(formdata=None, data=services.current_settings())
-    return render("admin/settings.html", form=form)
+    return render("admin/settings.html", context={"form": form})
 
 
 @bp.route("/settings/two-factor", methods=["GET", "POST"])
@@ -614,13 +619,13 @@ def two_factor_policy():
     if request.method == "POST":
         form = TwoFactorPolicyForm()
         if not form.validate():
-            return render_invalid("admin/two_factor_policy.html", form=form, **context)
+            return render_invalid("admin/two_factor_policy.html", context={"form": form, **context})
         changed = services.save_two_factor_policy(form.required_from.data, current_user)
         db.session.commit()
         flash(_("The settings are saved.") if changed else _("Nothing changed."), "success")
         return redirect_after_post(url_for("admin.two_factor_policy"))
     form = TwoFactorPolicyForm(formdata=None, data={"required_from": required_from()})
-    return render("admin/two_factor_policy.html", form=form, **context)
+    return render("admin/two_factor_policy.html", context={"form": form, **context})
 
 
 # --- the audit log -----------------------------------------------------------------
@@ -634,10 +639,12 @@ def audit():
     return render(
         "admin/audit.html",
         "admin/_audit_results.html",
-        page=page,
-        filters=filters,
-        changes=services.changes,
-        zone=current_app.config["BABEL_DEFAULT_TIMEZONE"],
+        context={
+            "page": page,
+            "filters": filters,
+            "changes": services.changes,
+            "zone": current_app.config["BABEL_DEFAULT_TIMEZONE"],
+        },
     )
 
 
@@ -676,7 +683,7 @@ def checks():
 
         def invalid():
             return render_invalid(
-                "admin/checks.html", "admin/_sample_form.html", **_checks_context(form)
+                "admin/checks.html", "admin/_sample_form.html", context=_checks_context(form)
             )
 
         if not form.validate():
@@ -696,7 +703,7 @@ def checks():
         )
         return redirect_after_post(url_for("admin.checks", sample=sample))
     only = arg_text("sample", 40) or None
-    return render("admin/checks.html", **_checks_context(only_sample=only))
+    return render("admin/checks.html", context=_checks_context(only_sample=only))
 
 
 @bp.post("/checks/<int:check_id>")
@@ -727,7 +734,7 @@ def record_check(check_id: int):
             )
         return render_invalid(
             "admin/checks.html",
-            **_checks_context(
+            context=_checks_context(
                 only_sample=check.sample,
                 check_errors={check.id: str(error)},
                 check_values={check.id: values},
@@ -749,4 +756,4 @@ def _check_row_answer(check_id: int, **extra):
         "button_form": EmptyForm(formdata=None),
     }
     context.update(extra)
-    return render("admin/_check_row.html", row=services.check_row(check_id), **context)
+    return render("admin/_check_row.html", context={"row": services.check_row(check_id), **context})

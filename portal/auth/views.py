@@ -60,26 +60,26 @@ def register():
     form = RegisterForm()
     if request.method == "POST":
         if not form.validate():
-            return render_invalid("auth/register.html", form=form)
+            return render_invalid("auth/register.html", context={"form": form})
         services.register(
             form.display_name.data, form.email.data, form.password.data, current_locale_code()
         )
         db.session.commit()
         session["registered_email"] = form.email.data
         return redirect_after_post(url_for("auth.check_email"))
-    return render("auth/register.html", form=form)
+    return render("auth/register.html", context={"form": form})
 
 
 @bp.get("/register/check-email")
 def check_email():
-    return render("auth/check_email.html", email=session.get("registered_email", ""))
+    return render("auth/check_email.html", context={"email": session.get("registered_email", "")})
 
 
 @bp.get("/verify/<token>")
 def verify(token: str):
     user = services.verify_email(token)
     if user is None:
-        return render("auth/link_invalid.html", form=EmailOnlyForm(), status=400)
+        return render("auth/link_invalid.html", context={"form": EmailOnlyForm()}, status=400)
     db.session.commit()
     flash(_("Thank you, your e-mail address is confirmed. You can log in now."), "success")
     return redirect(url_for("auth.login"))
@@ -107,7 +107,7 @@ def login():
     form = LoginForm()
     if request.method == "POST":
         if not form.validate():
-            return render_invalid("auth/login.html", form=form, next_url=next_url)
+            return render_invalid("auth/login.html", context={"form": form, "next_url": next_url})
         # A locked account refuses every login without looking at the password
         # (see portal/auth/lockout.py), known address or not.
         until = lockout.locked_until(form.email.data)
@@ -120,13 +120,14 @@ def login():
             if until is not None:
                 return _locked(form, next_url, until)
             form.password.errors.append(_("The e-mail address or the password is wrong."))
-            return render_invalid("auth/login.html", form=form, next_url=next_url)
+            return render_invalid("auth/login.html", context={"form": form, "next_url": next_url})
         if not user.is_verified:
             form.email.errors.append(
                 _("Please confirm your e-mail address first: follow the link we sent you.")
             )
             return render_invalid(
-                "auth/login.html", form=form, next_url=next_url, resend=EmailOnlyForm()
+                "auth/login.html",
+                context={"form": form, "next_url": next_url, "resend": EmailOnlyForm()},
             )
         lockout.clear(user.email)
         db.session.commit()
@@ -136,7 +137,7 @@ def login():
             endpoint = "auth.two_factor_setup" if not user.has_two_factor else "auth.two_factor"
             return redirect(url_for(endpoint), code=303)
         return _log_in(user, next_url, remember=bool(form.remember.data))
-    return render("auth/login.html", form=form, next_url=next_url)
+    return render("auth/login.html", context={"form": form, "next_url": next_url})
 
 
 def _log_in(user: User, next_url: str, *, remember: bool = False):
@@ -171,7 +172,7 @@ def two_factor():
     form = SecondFactorForm()
     if request.method == "POST":
         if not form.validate():
-            return render_invalid("auth/two_factor.html", form=form)
+            return render_invalid("auth/two_factor.html", context={"form": form})
         until = lockout.locked_until(user.email)
         if until is not None:
             return _locked_during_second_step(pending, until)
@@ -185,7 +186,7 @@ def two_factor():
                 _("This code is wrong or was used already. Please type the newest code.")
             )
             form.code.data = ""
-            return render_invalid("auth/two_factor.html", form=form)
+            return render_invalid("auth/two_factor.html", context={"form": form})
         lockout.clear(user.email)
         left = tfa.recovery_codes_left(user) if method == tfa.RECOVERY else None
         db.session.commit()
@@ -200,7 +201,7 @@ def two_factor():
                 "info",
             )
         return response
-    return render("auth/two_factor.html", form=form)
+    return render("auth/two_factor.html", context={"form": form})
 
 
 def _setup_user():
@@ -233,8 +234,7 @@ def two_factor_setup():
         return _no_store(
             render(
                 "auth/two_factor_status.html",
-                user=user,
-                codes_left=tfa.recovery_codes_left(user),
+                context={"user": user, "codes_left": tfa.recovery_codes_left(user)},
             )
         )
     secret = session.get(SETUP_KEY)
@@ -262,7 +262,9 @@ def two_factor_setup():
             next_url = pending.next_url
             session.clear()
             login_user(user)
-        return _no_store(render("auth/two_factor_codes.html", codes=codes, next_url=next_url))
+        return _no_store(
+            render("auth/two_factor_codes.html", context={"codes": codes, "next_url": next_url})
+        )
     return _setup_page(user, secret, form, pending)
 
 
@@ -276,7 +278,9 @@ def _setup_page(user: User, secret: str, form, pending, *, invalid: bool = False
         "during_login": pending is not None,
     }
     page = "auth/two_factor_setup.html"
-    return _no_store(render_invalid(page, **context) if invalid else render(page, **context))
+    return _no_store(
+        render_invalid(page, context=context) if invalid else render(page, context=context)
+    )
 
 
 def _no_store(response):
@@ -289,7 +293,8 @@ def _locked(form: LoginForm, next_url: str, until):
     """The login page with the lock's message; the password field stays empty."""
     form.password.data = ""
     return render_invalid(
-        "auth/login.html", form=form, next_url=next_url, locked_minutes=lockout.minutes_left(until)
+        "auth/login.html",
+        context={"form": form, "next_url": next_url, "locked_minutes": lockout.minutes_left(until)},
     )
 
 
@@ -312,11 +317,11 @@ def reset_request():
     form = EmailOnlyForm()
     if request.method == "POST":
         if not form.validate():
-            return render_invalid("auth/reset_request.html", form=form)
+            return render_invalid("auth/reset_request.html", context={"form": form})
         services.request_password_reset(form.email.data, current_locale_code())
         db.session.commit()
-        return render("auth/reset_sent.html", email=form.email.data)
-    return render("auth/reset_request.html", form=form)
+        return render("auth/reset_sent.html", context={"email": form.email.data})
+    return render("auth/reset_request.html", context={"form": form})
 
 
 @bp.route("/reset/<token>", methods=["GET", "POST"])
@@ -324,11 +329,11 @@ def reset_request():
 def reset(token: str):
     user = read_password_token(token)
     if user is None:
-        return render("auth/link_invalid.html", form=EmailOnlyForm(), status=400)
+        return render("auth/link_invalid.html", context={"form": EmailOnlyForm()}, status=400)
     form = ResetPasswordForm(email=user.email)
     if request.method == "POST":
         if not form.validate():
-            return render_invalid("auth/reset.html", form=form)
+            return render_invalid("auth/reset.html", context={"form": form})
         services.set_password(user, form.password.data)
         if not user.is_verified:
             user.email_verified_at = utcnow()  # the link proved the address
@@ -337,4 +342,4 @@ def reset(token: str):
             logout_user()
         flash(_("Your password is changed. Please log in with the new one."), "success")
         return redirect(url_for("auth.login"), code=303)
-    return render("auth/reset.html", form=form)
+    return render("auth/reset.html", context={"form": form})

@@ -76,7 +76,7 @@ def _thread_page(*, need: Need | None = None, project: Project | None = None):
     thread = services.thread_for(
         need=need, project=project, user=_viewer(), before=arg_int("before")
     )
-    return render("comments/page.html", "comments/_thread.html", thread=thread)
+    return render("comments/page.html", "comments/_thread.html", context={"thread": thread})
 
 
 @bp.get("/needs/<ref>/comments")
@@ -93,7 +93,9 @@ def _post(*, need: Need | None = None, project: Project | None = None):
     form = CommentForm()
     if not form.validate():
         thread = services.thread_for(need=need, project=project, user=current_user, form=form)
-        return render_invalid("comments/page.html", "comments/_thread.html", thread=thread)
+        return render_invalid(
+            "comments/page.html", "comments/_thread.html", context={"thread": thread}
+        )
     try:
         comment, _created = services.post_comment(
             current_user,
@@ -106,7 +108,9 @@ def _post(*, need: Need | None = None, project: Project | None = None):
         db.session.rollback()
         form.body.errors = [*form.body.errors, str(error)]
         thread = services.thread_for(need=need, project=project, user=current_user, form=form)
-        return render_invalid("comments/page.html", "comments/_thread.html", thread=thread)
+        return render_invalid(
+            "comments/page.html", "comments/_thread.html", context={"thread": thread}
+        )
     db.session.commit()
     notice = (
         _("Your comment awaits moderation. Only you can see it until a moderator approves it.")
@@ -116,7 +120,7 @@ def _post(*, need: Need | None = None, project: Project | None = None):
     if is_fragment_request():
         thread = services.thread_for(need=need, project=project, user=current_user)
         thread.notice = notice
-        return render("comments/_thread.html", thread=thread)
+        return render("comments/_thread.html", context={"thread": thread})
     flash(notice, "success")
     return redirect(comment_target_url(need, project) + f"#comment-{comment.id}", code=303)
 
@@ -185,11 +189,14 @@ def report(comment_id: int):
         )
         return render(
             "comments/_comment.html",
-            comment=comment,
-            thread=thread,
-            notice=message,
-            notice_category=category,
-            gone=comment.state != CommentState.VISIBLE and comment.author_id != current_user.id,
+            context={
+                "comment": comment,
+                "thread": thread,
+                "notice": message,
+                "notice_category": category,
+                "gone": comment.state != CommentState.VISIBLE
+                and comment.author_id != current_user.id,
+            },
         )
     flash(message, category)
     anchor = "#comments" if comment.state != CommentState.VISIBLE else f"#comment-{comment.id}"
@@ -205,13 +212,15 @@ def _moderation_page(status: int = 200, errors: dict | None = None, typed: dict 
     page = services.moderation_queue(services.bounded_page(request.values.get("page")))
     return render(
         "comments/moderation.html",
+        context={
+            "page": page,
+            "held_updates": held_updates() if page.page == 1 else [],
+            "reports_to_hide": REPORTS_TO_HIDE,
+            "errors": errors or {},
+            "typed": typed or {},
+            "notices": {},
+        },
         status=status,
-        page=page,
-        held_updates=held_updates() if page.page == 1 else [],
-        reports_to_hide=REPORTS_TO_HIDE,
-        errors=errors or {},
-        typed=typed or {},
-        notices={},
     )
 
 
@@ -233,11 +242,13 @@ def _decided(comment: Comment, notice: str):
     if is_fragment_request():
         return render(
             "comments/_moderation_row.html",
-            item=services.moderation_items([comment])[0],
-            page=None,
-            errors={},
-            typed={},
-            notices={comment.id: notice},
+            context={
+                "item": services.moderation_items([comment])[0],
+                "page": None,
+                "errors": {},
+                "typed": {},
+                "notices": {comment.id: notice},
+            },
         )
     flash(notice, "success")
     page = services.bounded_page(request.form.get("page"))
@@ -252,11 +263,13 @@ def _refused(comment: Comment, action: str, form):
     if is_fragment_request():
         return render(
             "comments/_moderation_row.html",
-            item=services.moderation_items([comment])[0],
-            page=None,
-            errors=errors,
-            typed=typed,
-            notices={},
+            context={
+                "item": services.moderation_items([comment])[0],
+                "page": None,
+                "errors": errors,
+                "typed": typed,
+                "notices": {},
+            },
         )
     return _moderation_page(status=422, errors=errors, typed=typed)
 

@@ -29,17 +29,17 @@ def _page(status: int = 200, **forms):
     )
     password = forms.get("password") or ChangePasswordForm(email=current_user.email, formdata=None)
     page = render_invalid if status == 422 else render
-    return page(
-        "me/index.html",
-        submissions=services.submissions_of(current_user),
-        supports=voting_services.supports_of_member(current_user),
-        votes=voting_services.votes_of_member(current_user),
-        follows=notify_services.followed_needs(current_user),
-        updates=notify_services.updates_for(current_user),
-        settings_form=settings,
-        password_form=password,
-        deletion_refusal=privacy.deletion_refusal(current_user),
-    )
+    context = {
+        "submissions": services.submissions_of(current_user),
+        "supports": voting_services.supports_of_member(current_user),
+        "votes": voting_services.votes_of_member(current_user),
+        "follows": notify_services.followed_needs(current_user),
+        "updates": notify_services.updates_for(current_user),
+        "settings_form": settings,
+        "password_form": password,
+        "deletion_refusal": privacy.deletion_refusal(current_user),
+    }
+    return page("me/index.html", context=context)
 
 
 @bp.get("/me")
@@ -115,17 +115,17 @@ def delete_account():
     refusal = privacy.deletion_refusal(user)
     if request.method == "GET" or refusal:
         status = 200 if request.method == "GET" else 403
-        return render("me/delete.html", form=form, refusal=refusal, status=status)
+        return render("me/delete.html", context={"form": form, "refusal": refusal}, status=status)
     if not form.validate():
-        return render_invalid("me/delete.html", form=form, refusal=None)
+        return render_invalid("me/delete.html", context={"form": form, "refusal": None})
     try:
         privacy.delete_account(user, form.password.data)
     except privacy.PrivacyError as error:
         db.session.rollback()
         if error.field == "password":
             form.password.errors.append(str(error))
-            return render_invalid("me/delete.html", form=form, refusal=None)
-        return render("me/delete.html", form=form, refusal=str(error), status=403)
+            return render_invalid("me/delete.html", context={"form": form, "refusal": None})
+        return render("me/delete.html", context={"form": form, "refusal": str(error)}, status=403)
     db.session.commit()
     logout_user()
     session.clear()

@@ -34,13 +34,13 @@ def _refused(form, field: str, error: str):
     db.session.rollback()
     getattr(form, field).errors = [*getattr(form, field).errors, error]
     forms = {"term_form": form} if field == "term" else {"import_form": form}
-    return render_invalid("moderation/words.html", **_context(**forms))
+    return render_invalid("moderation/words.html", context=_context(**forms))
 
 
 @bp.get("/words")
 @admin_required
 def words():
-    return render("moderation/words.html", **_context())
+    return render("moderation/words.html", context=_context())
 
 
 @bp.post("/words")
@@ -48,7 +48,7 @@ def words():
 def add_word():
     form = TermForm()
     if not form.validate():
-        return render_invalid("moderation/words.html", **_context(term_form=form))
+        return render_invalid("moderation/words.html", context=_context(term_form=form))
     try:
         row = services.add_term(form.term.data, current_user)
     except ModerationError as error:
@@ -81,7 +81,7 @@ def remove_word(term_id: int):
 def import_words():
     form = ImportForm()
     if not form.validate():
-        return render_invalid("moderation/words.html", **_context(import_form=form))
+        return render_invalid("moderation/words.html", context=_context(import_form=form))
     upload = form.file.data
     data = upload.stream.read(IMPORT_MAX_BYTES + 1)
     try:

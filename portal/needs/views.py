@@ -39,10 +39,12 @@ def index():
     return render(
         "needs/index.html",
         "needs/_results.html",
-        page=page,
-        filters=filters,
-        categories=services.active_categories(),
-        statuses=in_order(with_trait("listed")),
+        context={
+            "page": page,
+            "filters": filters,
+            "categories": services.active_categories(),
+            "statuses": in_order(with_trait("listed")),
+        },
     )
 
 
@@ -85,7 +87,9 @@ def new():
         # htmx asks for the questions of the category just chosen (#category-questions).
         asked = ask_questions(form.category.data)
         return render(
-            "needs/new.html", "needs/_questions.html", form=form, touched=None, **_q(asked)
+            "needs/new.html",
+            "needs/_questions.html",
+            context={"form": form, "touched": None, **_q(asked)},
         )
 
     valid = form.validate()
@@ -94,7 +98,9 @@ def new():
         # htmx asks as the user leaves a field: answer with the form and its errors,
         # but show errors only for fields the user has already filled in.
         return render(
-            "needs/new.html", "needs/_form.html", form=form, touched=_touched(form), **_q(asked)
+            "needs/new.html",
+            "needs/_form.html",
+            context={"form": form, "touched": _touched(form), **_q(asked)},
         )
     photos = receive_form_photos(form)
     if not (valid and asked.ok and photos.ok):
@@ -102,11 +108,8 @@ def new():
         return render_invalid(
             "needs/new.html",
             "needs/_form.html",
+            context={"form": form, "touched": None, "photos": photos, **_q(asked)},
             error_status=photos.error_status,
-            form=form,
-            touched=None,
-            photos=photos,
-            **_q(asked),
         )
 
     key = bind_form_key(form.idempotency_key.data)
@@ -142,7 +145,10 @@ def submitted():
     if need is None:
         abort(404)
     token = services.tracking_token_for(need)
-    return render("needs/submitted.html", need=need, token=token)  # no-store: portal.privacy
+    return render(
+        "needs/submitted.html",
+        context={"need": need, "token": token},  # no-store: portal.privacy
+    )  # no-store: portal.privacy
 
 
 @bp.get("/needs/similar")
@@ -151,8 +157,7 @@ def similar():
     return render(
         "needs/similar.html",
         "needs/_similar.html",
-        title=title,
-        needs=services.similar_needs(title),
+        context={"title": title, "needs": services.similar_needs(title)},
     )
 
 
@@ -169,19 +174,23 @@ def show(ref: str):
     user = current_user if current_user.is_authenticated else None
     return render(
         "needs/show.html",
-        need=need,
-        events=services.timeline(need),
-        count=need.support_count,
-        supported=bool(supported_need_ids(current_user, [need.id])),
-        support_form=EmptyForm(),
-        following=is_following(need, current_user),
-        follow_form=EmptyForm(),
-        feedback_form=FeedbackForm(formdata=None) if can_give_feedback(need, user, False) else None,
-        assignment=current_assignment(need),
-        projects=projects_for_need(need),
-        thread=thread_for(need=need, user=user),
-        photos=photos_for_need(need),
-        now=utcnow(),
+        context={
+            "need": need,
+            "events": services.timeline(need),
+            "count": need.support_count,
+            "supported": bool(supported_need_ids(current_user, [need.id])),
+            "support_form": EmptyForm(),
+            "following": is_following(need, current_user),
+            "follow_form": EmptyForm(),
+            "feedback_form": FeedbackForm(formdata=None)
+            if can_give_feedback(need, user, False)
+            else None,
+            "assignment": current_assignment(need),
+            "projects": projects_for_need(need),
+            "thread": thread_for(need=need, user=user),
+            "photos": photos_for_need(need),
+            "now": utcnow(),
+        },
     )
 
 
@@ -199,14 +208,18 @@ def track(token: str):
     actor = Actor.submitter(token_verified=True)
     response = render(
         "needs/track.html",
-        need=need,
-        token=token,
-        events=services.timeline(need),
-        moves=allowed_moves(need, actor),
-        photos=photos_for_need(need),
-        form=EmptyForm(),
-        feedback_form=FeedbackForm(formdata=None) if can_give_feedback(need, None, True) else None,
-        contact_erased=privacy.contact_is_erased(need),
+        context={
+            "need": need,
+            "token": token,
+            "events": services.timeline(need),
+            "moves": allowed_moves(need, actor),
+            "photos": photos_for_need(need),
+            "form": EmptyForm(),
+            "feedback_form": FeedbackForm(formdata=None)
+            if can_give_feedback(need, None, True)
+            else None,
+            "contact_erased": privacy.contact_is_erased(need),
+        },
     )
     response.headers["X-Robots-Tag"] = "noindex"
     return response
@@ -230,7 +243,8 @@ def withdraw(token: str):
 
 def _confirm_erasure(token: str, need, *, withdraw: bool):
     response = render(
-        "needs/track_erase.html", need=need, token=token, withdraw=withdraw, form=EmptyForm()
+        "needs/track_erase.html",
+        context={"need": need, "token": token, "withdraw": withdraw, "form": EmptyForm()},
     )
     response.headers["X-Robots-Tag"] = "noindex"
     return response

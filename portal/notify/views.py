@@ -28,8 +28,10 @@ def follow(ref: str):
     if is_fragment_request():
         return render(
             "notify/_follow.html",
-            need=need,
-            following=services.is_following(need, current_user),
-            follow_form=EmptyForm(),
+            context={
+                "need": need,
+                "following": services.is_following(need, current_user),
+                "follow_form": EmptyForm(),
+            },
         )
     return redirect_after_post(url_for("needs.show", ref=need.ref) + "#follow")

@@ -60,7 +60,7 @@ def _context(**overrides) -> dict:
 @bp.get("")
 @admin_required
 def index():
-    return _no_store(render("open311/api_keys.html", "open311/_api_keys.html", **_context()))
+    return _no_store(render("open311/api_keys.html", "open311/_api_keys.html", context=_context()))
 
 
 @bp.post("")
@@ -69,7 +69,9 @@ def issue():
     form = ApiKeyIssueForm()
     if not form.validate():
         return _no_store(
-            render_invalid("open311/api_keys.html", "open311/_api_keys.html", **_context(form=form))
+            render_invalid(
+                "open311/api_keys.html", "open311/_api_keys.html", context=_context(form=form)
+            )
         )
     earlier = apikeys.key_issued_by_form(form.idempotency_key.data)
     if earlier is not None:
@@ -85,14 +87,16 @@ def issue():
     except apikeys.ApiKeyError as error:
         getattr(form, error.field or "name").errors = [str(error)]
         return _no_store(
-            render_invalid("open311/api_keys.html", "open311/_api_keys.html", **_context(form=form))
+            render_invalid(
+                "open311/api_keys.html", "open311/_api_keys.html", context=_context(form=form)
+            )
         )
     # Shown in this response only: never redirected to, flashed or stored.
     return _no_store(
         render(
             "open311/api_keys.html",
             "open311/_api_keys.html",
-            **_context(new_key=api_key, raw_key=raw_key),
+            context=_context(new_key=api_key, raw_key=raw_key),
         )
     )
 
@@ -108,7 +112,10 @@ def revoke(key_id: int):
     if request.form.get("confirm") != "yes":
         # Without JavaScript (no confirm dialog) the admin confirms on a page of its own.
         return _no_store(
-            render("open311/api_key_revoke.html", api_key=api_key, button_form=EmptyForm())
+            render(
+                "open311/api_key_revoke.html",
+                context={"api_key": api_key, "button_form": EmptyForm()},
+            )
         )
     changed = apikeys.revoke_key(api_key, current_user)
     db.session.commit()
@@ -120,9 +127,11 @@ def revoke(key_id: int):
     if is_fragment_request():
         return render(
             "open311/_api_key_row.html",
-            api_key=api_key,
-            button_form=EmptyForm(formdata=None),
-            notice=message,
+            context={
+                "api_key": api_key,
+                "button_form": EmptyForm(formdata=None),
+                "notice": message,
+            },
         )
     flash(message, "success")
     return redirect_after_post(url_for("apikeys.index"))

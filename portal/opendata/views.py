@@ -31,17 +31,19 @@ def _download_limit() -> str:
 def _data_page(status: int = 200, error: str | None = None) -> Response:
     return render(
         "opendata/index.html",
+        context={
+            "datasets": list(DATASETS.values()),
+            "datasets_by_slug": DATASETS,
+            "type_labels": TYPE_LABELS,
+            "licence_name": services.LICENCE_NAME,
+            "licence_url": services.LICENCE_URL,
+            "attribution": services.ATTRIBUTION,
+            "generated_at": utcnow(),
+            "categories": active_categories(),
+            "error": error,
+            "args": request.args,
+        },
         status=status,
-        datasets=list(DATASETS.values()),
-        datasets_by_slug=DATASETS,
-        type_labels=TYPE_LABELS,
-        licence_name=services.LICENCE_NAME,
-        licence_url=services.LICENCE_URL,
-        attribution=services.ATTRIBUTION,
-        generated_at=utcnow(),
-        categories=active_categories(),
-        error=error,
-        args=request.args,
     )
 
 
@@ -110,11 +112,13 @@ def project_feed(project_id: int):
 def _posters_page(status: int = 200, error: str | None = None, **typed) -> Response:
     return render(
         "opendata/posters.html",
+        context={
+            "categories": active_categories(),
+            "error": error,
+            "typed": typed,
+            "place_max": posters.PLACE_MAX,
+        },
         status=status,
-        categories=active_categories(),
-        error=error,
-        typed=typed,
-        place_max=posters.PLACE_MAX,
     )
 
 
@@ -127,10 +131,12 @@ def _poster(category, place: str = "") -> Response:
     url = posters.form_url(category, place)
     return render(
         "opendata/poster.html",
-        category=category,
-        place=place,
-        url=url,
-        svg=Markup(posters.qr_svg(url, inline=True)),  # noqa: S704 — segno escapes its text
+        context={
+            "category": category,
+            "place": place,
+            "url": url,
+            "svg": Markup(posters.qr_svg(url, inline=True)),  # noqa: S704 — segno escapes its text
+        },
     )
 
 

@@ -19,10 +19,12 @@ def index():
     kind = OrganisationKind(value) if value in set(OrganisationKind) else None
     return render(
         "partners/directory.html",
-        groups=services.directory(kind),
-        counts=services.kind_counts(),
-        kind=kind,
-        kinds=list(OrganisationKind),
+        context={
+            "groups": services.directory(kind),
+            "counts": services.kind_counts(),
+            "kind": kind,
+            "kinds": list(OrganisationKind),
+        },
     )
 
 
@@ -35,9 +37,11 @@ def show(organisation_id: int):
     return render(
         "partners/public.html",
         "partners/_public_metrics.html",
-        organisation=organisation,
-        projects=services.partner_projects(organisation),
-        metrics=services.partner_metrics(organisation, filters.period),
-        open_now=services.open_assignments(organisation),
-        filters=filters,
+        context={
+            "organisation": organisation,
+            "projects": services.partner_projects(organisation),
+            "metrics": services.partner_metrics(organisation, filters.period),
+            "open_now": services.open_assignments(organisation),
+            "filters": filters,
+        },
     )

@@ -75,12 +75,14 @@ def inbox():
     return render(
         "partners/inbox.html",
         "partners/_inbox_list.html",
-        page=workspace.inbox_page(organisation_id, filters),
-        counts=workspace.inbox_counts(organisation_id),
-        filters=filters,
-        states=workspace.INBOX_STATES,
-        state_label=workspace.assignment_state_label,
-        metrics=metrics,
+        context={
+            "page": workspace.inbox_page(organisation_id, filters),
+            "counts": workspace.inbox_counts(organisation_id),
+            "filters": filters,
+            "states": workspace.INBOX_STATES,
+            "state_label": workspace.assignment_state_label,
+            "metrics": metrics,
+        },
     )
 
 
@@ -152,7 +154,7 @@ def _context(
 @bp.get("/needs/<ref>")
 @partner_required
 def need(ref: str):
-    return render(PAGE, FRAGMENT, **_context(_need_or_404(ref)))
+    return render(PAGE, FRAGMENT, context=_context(_need_or_404(ref)))
 
 
 def _act(ref: str, action: str, do: Callable[..., str]):
@@ -175,8 +177,8 @@ def _act(ref: str, action: str, do: Callable[..., str]):
         return render_invalid(
             PAGE,
             FRAGMENT,
+            context=_context(need, posted=(action, form), batch=photos),
             error_status=photos.error_status if photos is not None else 422,
-            **_context(need, posted=(action, form), batch=photos),
         )
     try:
         message = do(need, form) if photos is None else do(need, form, photos)
@@ -185,10 +187,10 @@ def _act(ref: str, action: str, do: Callable[..., str]):
         db.session.rollback()  # no photo row; the staged files go at the end of the request
         posted = (action, form) if action in FORMS else None
         return render_invalid(
-            PAGE, FRAGMENT, **_context(need, posted=posted, errors={action: str(error)})
+            PAGE, FRAGMENT, context=_context(need, posted=posted, errors={action: str(error)})
         )
     if is_fragment_request():
-        return render(PAGE, FRAGMENT, **_context(need, message=message))
+        return render(PAGE, FRAGMENT, context=_context(need, message=message))
     flash(message, "success")
     return redirect(url_for("partner.need", ref=ref), code=303)
 

@@ -62,9 +62,7 @@ def index():
     return render(
         "projects/index.html",
         "projects/_list.html",
-        page=page,
-        chosen_status=chosen_status,  # not `status`: that is render()'s HTTP status
-        statuses=list(ProjectStatus),
+        context={"page": page, "chosen_status": chosen_status, "statuses": list(ProjectStatus)},
     )
 
 
@@ -148,7 +146,7 @@ def _show_context(project: Project, posted: tuple[str, FlaskForm] | None = None,
 @bp.get("/projects/<int:project_id>")
 def show(project_id: int):
     project = _project_or_404(project_id)
-    return render(SHOW, **_show_context(project))
+    return render(SHOW, context=_show_context(project))
 
 
 @bp.post("/projects/<int:project_id>/follow")
@@ -165,9 +163,11 @@ def follow(project_id: int):
     if is_fragment_request():
         return render(
             "projects/_follow.html",
-            project=project,
-            following=services.is_following(project, current_user),
-            follow_form=EmptyForm(),
+            context={
+                "project": project,
+                "following": services.is_following(project, current_user),
+                "follow_form": EmptyForm(),
+            },
         )
     return redirect_after_post(url_for("projects.show", project_id=project.id) + "#follow")
 
@@ -185,7 +185,7 @@ def _act(project_id: int, action: str | None, do: Callable[[Project, FlaskForm],
     if not form.validate():
         if action is None:
             abort(400)
-        return render_invalid(SHOW, **_show_context(project, posted=(action, form)))
+        return render_invalid(SHOW, context=_show_context(project, posted=(action, form)))
     try:
         message = do(project, form)
         db.session.commit()
@@ -196,7 +196,7 @@ def _act(project_id: int, action: str | None, do: Callable[[Project, FlaskForm],
         db.session.rollback()
         project = _project_or_404(project_id)
         posted = (action, form) if action else None
-        return render_invalid(SHOW, **_show_context(project, posted=posted, error=str(error)))
+        return render_invalid(SHOW, context=_show_context(project, posted=posted, error=str(error)))
     flash(message, "success")
     return redirect_after_post(url_for("projects.show", project_id=project_id) + "#manage")
 
@@ -366,10 +366,12 @@ def my_proposals():
     proposals = services.proposals_of(current_user)
     return render(
         "projects/proposals.html",
-        proposals=proposals,
-        projects=services.projects_of_proposals(proposals),
-        can_propose=services.can_propose(current_user),
-        editable=services.EDITABLE_STATES,
+        context={
+            "proposals": proposals,
+            "projects": services.projects_of_proposals(proposals),
+            "can_propose": services.can_propose(current_user),
+            "editable": services.EDITABLE_STATES,
+        },
     )
 
 
@@ -383,10 +385,12 @@ def new_proposal():
         form.idempotency_key.data = new_idempotency_key()
         refs = (bounded_text(v, 40) for v in request.args.getlist("need")[:50])
         form.need_refs.data = "\n".join(r for r in refs if r)
-        return render("projects/proposal_form.html", form=form, proposal=None)
+        return render("projects/proposal_form.html", context={"form": form, "proposal": None})
     data = _proposal_data(form) if form.validate() else None
     if data is None:
-        return render_invalid("projects/proposal_form.html", form=form, proposal=None)
+        return render_invalid(
+            "projects/proposal_form.html", context={"form": form, "proposal": None}
+        )
     try:
         services.commit_proposal(
             form.idempotency_key.data,
@@ -395,7 +399,9 @@ def new_proposal():
     except services.ProjectError as error:
         db.session.rollback()
         form.suggested_partners.errors = [str(error)]
-        return render_invalid("projects/proposal_form.html", form=form, proposal=None)
+        return render_invalid(
+            "projects/proposal_form.html", context={"form": form, "proposal": None}
+        )
     flash(_("Your proposal is sent; the administrators will review it."), "success")
     return redirect_after_post(url_for("projects.my_proposals"))
 
@@ -410,12 +416,14 @@ def edit_proposal(proposal_id: int):
         form = _proposal_form(bound=False, obj=proposal)
         form.suggested_partners.data = [o.id for o in proposal.suggested_partners]
         form.need_refs.data = "\n".join(n.ref for n in proposal.needs)
-        return render("projects/proposal_form.html", form=form, proposal=proposal)
+        return render("projects/proposal_form.html", context={"form": form, "proposal": proposal})
     form = _proposal_form()
     form.idempotency_key.data = new_idempotency_key()  # unused: the proposal keeps its key
     data = _proposal_data(form) if form.validate() else None
     if data is None:
-        return render_invalid("projects/proposal_form.html", form=form, proposal=proposal)
+        return render_invalid(
+            "projects/proposal_form.html", context={"form": form, "proposal": proposal}
+        )
     try:
         services.edit_proposal(proposal, data, current_user)
         db.session.commit()
@@ -436,9 +444,11 @@ def admin_index():
     page = services.projects_page(None, None)
     return render(
         "projects/admin_index.html",
-        proposals=services.review_queue(),
-        projects=page.projects,
-        ProposalState=ProposalState,
+        context={
+            "proposals": services.review_queue(),
+            "projects": page.projects,
+            "ProposalState": ProposalState,
+        },
     )
 
 
@@ -491,8 +501,8 @@ def _review_page(proposal, *, status: int = 200, **forms):
         ),
     }
     if status != 200:
-        return render_invalid("projects/admin_proposal.html", **context)
-    return render("projects/admin_proposal.html", **context)
+        return render_invalid("projects/admin_proposal.html", context=context)
+    return render("projects/admin_proposal.html", context=context)
 
 
 def _prefilled_from_proposal(proposal) -> ProjectForm:
@@ -579,8 +589,8 @@ def _new_page(form: ProjectForm, *, status: int = 200, error: str = ""):
         "error": error,
     }
     if status != 200:
-        return render_invalid("projects/admin_new.html", **context)
-    return render("projects/admin_new.html", **context)
+        return render_invalid("projects/admin_new.html", context=context)
+    return render("projects/admin_new.html", context=context)
 
 
 @bp.route("/admin/projects/new", methods=["GET", "POST"])

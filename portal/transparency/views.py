@@ -20,7 +20,5 @@ def dashboard():
     return render(
         "transparency/dashboard.html",
         "transparency/_results.html",
-        board=board,
-        filters=filters,
-        categories=categories,
+        context={"board": board, "filters": filters, "categories": categories},
     )

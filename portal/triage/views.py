@@ -130,18 +130,22 @@ def _respond(
             need = services.admin_need(need.ref)
             return render(
                 "triage/_queue_row.html",
-                **_row_context([need]),
-                need=need,
-                failed=failed,
-                notice=notice,
-                next_url=_back(need),
+                context={
+                    **_row_context([need]),
+                    "need": need,
+                    "failed": failed,
+                    "notice": notice,
+                    "next_url": _back(need),
+                },
             )
         context = _need_context(services.admin_need(need.ref))
         return render(
-            "triage/need.html", "triage/_need_admin.html", **context, failed=failed, notice=notice
+            "triage/need.html",
+            "triage/_need_admin.html",
+            context={**context, "failed": failed, "notice": notice},
         )
     if failed is not None:
-        return render_invalid("triage/need.html", **_need_context(need), failed=failed)
+        return render_invalid("triage/need.html", context={**_need_context(need), "failed": failed})
     flash(notice, "success")
     return redirect(_back(need), code=303)
 
@@ -178,16 +182,18 @@ def dashboard():
     now = utcnow()
     return render(
         "triage/dashboard.html",
-        metrics=compute(start=now - timedelta(days=90), end=now, now=now),
-        counts=counts,
-        waiting=sum(counts[s] for s in services.QUEUE_STATUSES),
-        overdue=services.overdue_assignments(),
-        escalated=services.escalated_assignments(),
-        requests=requests,
-        request_needs=services.needs_by_id(r.assignment.need_id for r in requests),
-        oldest=services.oldest_waiting(),
-        now=utcnow(),
-        next_url=url_for("triage.dashboard"),
+        context={
+            "metrics": compute(start=now - timedelta(days=90), end=now, now=now),
+            "counts": counts,
+            "waiting": sum(counts[s] for s in services.QUEUE_STATUSES),
+            "overdue": services.overdue_assignments(),
+            "escalated": services.escalated_assignments(),
+            "requests": requests,
+            "request_needs": services.needs_by_id(r.assignment.need_id for r in requests),
+            "oldest": services.oldest_waiting(),
+            "now": utcnow(),
+            "next_url": url_for("triage.dashboard"),
+        },
     )
 
 
@@ -233,14 +239,16 @@ def queue():
     return render(
         "triage/queue.html",
         "triage/_queue_results.html",
-        page=page,
-        filters=filters,
-        channels=list(Channel),
-        bulk_form=BulkForm(formdata=None, organisations=context["organisations"]),
-        next_url=request.full_path.rstrip("?"),
-        failed=None,
-        notice="",
-        **context,
+        context={
+            "page": page,
+            "filters": filters,
+            "channels": list(Channel),
+            "bulk_form": BulkForm(formdata=None, organisations=context["organisations"]),
+            "next_url": request.full_path.rstrip("?"),
+            "failed": None,
+            "notice": "",
+            **context,
+        },
     )
 
 
@@ -272,15 +280,17 @@ def bulk():
         context = _row_context(page.needs)
         return render_invalid(
             "triage/queue.html",
-            page=page,
-            filters=filters,
-            channels=list(Channel),
-            bulk_form=form,
-            next_url=target,
-            failed=None,
-            notice="",
-            selected=set(refs),
-            **context,
+            context={
+                "page": page,
+                "filters": filters,
+                "channels": list(Channel),
+                "bulk_form": form,
+                "next_url": target,
+                "failed": None,
+                "notice": "",
+                "selected": set(refs),
+                **context,
+            },
         )
     try:
         result = services.bulk_apply(
@@ -318,7 +328,7 @@ def bulk():
 @admin_required
 def need(ref: str):
     item = _need_or_404(ref)
-    return render("triage/need.html", **_need_context(item), failed=None, notice="")
+    return render("triage/need.html", context={**_need_context(item), "failed": None, "notice": ""})
 
 
 @bp.get("/admin/needs/<ref>/duplicates")
@@ -332,11 +342,15 @@ def duplicates(ref: str):
     return render(
         "triage/duplicates.html",
         "triage/_duplicate_suggestions.html",
-        need=item,
-        q=q,
-        origin=origin,
-        candidates=services.duplicate_candidates(item, q),
-        next_url=url_for("triage.queue") if origin == "row" else url_for("triage.need", ref=ref),
+        context={
+            "need": item,
+            "q": q,
+            "origin": origin,
+            "candidates": services.duplicate_candidates(item, q),
+            "next_url": url_for("triage.queue")
+            if origin == "row"
+            else url_for("triage.need", ref=ref),
+        },
     )
 
 
@@ -465,7 +479,11 @@ def intake():
         form.category.data = next((c.id for c in categories if str(c.id) == wanted), 0)
         # htmx asks for the questions of the category just chosen (#category-questions).
         asked = ask_questions(form.category.data)
-        return render("triage/intake.html", "needs/_questions.html", form=form, **_intake_q(asked))
+        return render(
+            "triage/intake.html",
+            "needs/_questions.html",
+            context={"form": form, **_intake_q(asked)},
+        )
     valid = form.validate()
     asked = ask_questions(form.category.data, request.form)
     photos = receive_form_photos(form)
@@ -474,10 +492,8 @@ def intake():
         return render_invalid(
             "triage/intake.html",
             "triage/_intake_form.html",
+            context={"form": form, "photos": photos, **_intake_q(asked)},
             error_status=photos.error_status,
-            form=form,
-            photos=photos,
-            **_intake_q(asked),
         )
     key = bind_form_key(form.idempotency_key.data)
     data = needs_services.Submission(
@@ -508,9 +524,7 @@ def intake():
         return render_invalid(
             "triage/intake.html",
             "triage/_intake_form.html",
-            form=form,
-            photos=photos,
-            **_intake_q(asked),
+            context={"form": form, "photos": photos, **_intake_q(asked)},
         )
     session[JUST_ENTERED] = key
     return redirect_after_post(url_for("triage.intake_done"))
@@ -526,9 +540,11 @@ def intake_done():
         return redirect(url_for("triage.intake"))
     response = render(
         "triage/intake_done.html",
-        need=need,
-        token=needs_services.tracking_token_for(need),
-        channel_labels=CHANNEL_LABELS,
+        context={
+            "need": need,
+            "token": needs_services.tracking_token_for(need),
+            "channel_labels": CHANNEL_LABELS,
+        },
     )
     response.headers["Cache-Control"] = "no-store"
     return response

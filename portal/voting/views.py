@@ -51,10 +51,12 @@ def support(ref: str):
     if request.htmx and not request.htmx.boosted:
         return render(
             "voting/_support.html",
-            need=need,
-            count=services.current_support_count(need),
-            supported=bool(services.supported_need_ids(current_user, [need.id])),
-            support_form=EmptyForm(),
+            context={
+                "need": need,
+                "count": services.current_support_count(need),
+                "supported": bool(services.supported_need_ids(current_user, [need.id])),
+                "support_form": EmptyForm(),
+            },
         )
     return redirect_after_post(url_for("needs.show", ref=need.ref) + "#support")
 
@@ -68,11 +70,13 @@ def priorities():
     return render(
         "voting/priorities.html",
         "voting/_priorities_list.html",
-        page=page,
-        category_id=category_id,
-        categories=needs_services.active_categories(),
-        rounds=services.current_rounds(),
-        supported=services.supported_need_ids(current_user, [n.id for n in page.needs]),
+        context={
+            "page": page,
+            "category_id": category_id,
+            "categories": needs_services.active_categories(),
+            "rounds": services.current_rounds(),
+            "supported": services.supported_need_ids(current_user, [n.id for n in page.needs]),
+        },
     )
 
 
@@ -110,7 +114,7 @@ def _round_context(round_):
 @bp.get("/rounds/<int:round_id>")
 def round_page(round_id: int):
     round_ = _round_or_404(round_id)
-    return render("voting/round.html", "voting/_ballot.html", **_round_context(round_))
+    return render("voting/round.html", "voting/_ballot.html", context=_round_context(round_))
 
 
 @bp.post("/rounds/<int:round_id>/vote")
@@ -136,7 +140,7 @@ def vote(round_id: int):
         flash(str(error), "error")
     if request.htmx and not request.htmx.boosted:
         db.session.expire_all()
-        return render("voting/_ballot.html", **_round_context(services.get_round(round_id)))
+        return render("voting/_ballot.html", context=_round_context(services.get_round(round_id)))
     return redirect_after_post(url_for("voting.round_page", round_id=round_id))
 
 
@@ -152,7 +156,8 @@ def admin_rounds():
     if request.method == "POST":
         if not form.validate():
             return render_invalid(
-                "voting/admin_rounds.html", form=form, rounds=services.recent_rounds()
+                "voting/admin_rounds.html",
+                context={"form": form, "rounds": services.recent_rounds()},
             )
         refs = form.refs()
         needs = list(db.session.scalars(sa.select(Need).where(Need.ref.in_(refs), Need.is_listed)))
@@ -163,7 +168,8 @@ def admin_rounds():
                 _("These references are not published needs: %(refs)s", refs=", ".join(missing))
             )
             return render_invalid(
-                "voting/admin_rounds.html", form=form, rounds=services.recent_rounds()
+                "voting/admin_rounds.html",
+                context={"form": form, "rounds": services.recent_rounds()},
             )
         try:
             round_ = services.create_round(
@@ -180,9 +186,12 @@ def admin_rounds():
             db.session.rollback()
             form.shortlist.errors.append(str(error))
             return render_invalid(
-                "voting/admin_rounds.html", form=form, rounds=services.recent_rounds()
+                "voting/admin_rounds.html",
+                context={"form": form, "rounds": services.recent_rounds()},
             )
         db.session.commit()
         flash(_("The round “%(title)s” is created.", title=round_.title), "success")
         return redirect_after_post(url_for("voting.round_page", round_id=round_.id))
-    return render("voting/admin_rounds.html", form=form, rounds=services.recent_rounds())
+    return render(
+        "voting/admin_rounds.html", context={"form": form, "rounds": services.recent_rounds()}
+    )
