@@ -6,13 +6,19 @@ import hashlib
 import hmac
 import re
 import secrets
+from collections.abc import Callable
+from typing import TypeVar
 
-from flask import current_app, session
+from flask import Response, abort, current_app, session
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, DateTimeLocalField, DecimalField
 
 from portal.core.params import bounded_date
+from portal.domain import DomainError
+from portal.extensions import db
+
+T = TypeVar("T")
 
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -76,3 +82,44 @@ def check_day_in_range(field: DateField | DateTimeLocalField, message) -> None:
     if field.data is not None and bounded_date(field.data) is None:
         field.data = None
         raise ValueError(str(message))
+
+
+def show_domain_error(form: FlaskForm, error: DomainError) -> None:
+    """Next to its field when the form has it, else above the form."""
+    message = str(error)
+    if error.field and error.field in form:
+        field = form[error.field]
+        field.errors = [*field.errors, message]
+    else:
+        form.form_errors.append(message)
+
+
+def submit_form(
+    form: FlaskForm,
+    apply: Callable[[], T],
+    *,
+    done: Callable[[T], Response],
+    again: Callable[[FlaskForm], Response],
+    valid: bool | None = None,
+) -> Response:
+    """The one way a form post is handled: validate (or take `valid`, when the
+    caller checked more, e.g. photos), call the service through `apply()`,
+    commit once, and answer `done(result)`. Invalid input, or a DomainError from
+    the service (rolled back: nothing half-saved), answers `again(form)`, which
+    shows the form with what was typed and the errors in place (see
+    `portal.htmx.render_invalid`: 422, or 200 for htmx). A form without its CSRF
+    token is a 400, never a form error."""
+    if valid is None:
+        valid = form.validate()
+    if not valid:
+        if "csrf_token" in form.errors:
+            abort(400)
+        return again(form)
+    try:
+        result = apply()
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        show_domain_error(form, error)
+        return again(form)
+    return done(result)

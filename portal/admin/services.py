@@ -32,6 +32,7 @@ from portal.core.settings import (
     get_setting,
     set_setting,
 )
+from portal.domain import DomainError
 from portal.extensions import db
 from portal.models_base import utcnow
 from portal.needs.models import Category, Need, NeedStatus, Outcome
@@ -54,12 +55,8 @@ MAX_SAMPLE = 50
 ESCALATE_RANGE = (1, 30)
 
 
-class AdminError(Exception):
-    """A rule refused the change; `field` names the form field to show it on."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
+class AdminError(DomainError):
+    """A rule of the admin pages refused the change."""
 
 
 @dataclass

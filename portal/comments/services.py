@@ -20,6 +20,7 @@ from portal.auth.models import User
 from portal.comments.forms import CommentForm, ReportForm
 from portal.comments.models import REPORTS_TO_HIDE, Comment, CommentReport, CommentState
 from portal.core.params import page_number
+from portal.domain import DomainError
 from portal.extensions import db
 from portal.models_base import insert_if_absent, utcnow
 from portal.moderation.services import screen
@@ -32,7 +33,7 @@ MODERATION_PER_PAGE = 30
 MODERATION_MAX_PAGE = 100
 
 
-class CommentError(Exception):
+class CommentError(DomainError):
     """A refusal the user should read (translated)."""
 
 

@@ -32,6 +32,7 @@ from portal.core.settings import (
     get_settings,
     int_value,
 )
+from portal.domain import DomainError
 from portal.extensions import db
 from portal.models_base import dialect_insert, insert_if_absent, utcnow
 from portal.moderation.links import count_links
@@ -48,12 +49,8 @@ IMPORT_MAX_BYTES = 256 * 1024
 IMPORT_MAX_LINES = 10_000
 
 
-class ModerationError(Exception):
+class ModerationError(DomainError):
     """A refusal the admin should read (translated), about one form field."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
 
 
 # --- the policy and the matcher ---------------------------------------------------

@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from limits import parse_many
 
 from portal.audit.services import record
+from portal.domain import DomainError
 from portal.extensions import db
 from portal.models_base import utcnow
 from portal.open311.models import ApiKey
@@ -32,12 +33,8 @@ RAW_KEY_MAX = 200
 LIST_MAX = 500
 
 
-class ApiKeyError(Exception):
-    """A rule refused the change; `field` names the form field to show it on."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
+class ApiKeyError(DomainError):
+    """A rule of the API keys refused the change."""
 
 
 def hash_key(raw_key: str) -> str:

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from portal.audit.services import record
+from portal.domain import DomainError
 from portal.extensions import db
 from portal.needs.models import Category, Need
 from portal.open311.models import CategoryQuestion, NeedAnswer, QuestionKind
@@ -28,12 +29,8 @@ LIST_KINDS = (QuestionKind.SINGLE, QuestionKind.MULTIPLE)
 QUESTIONS_MAX = 200
 
 
-class QuestionError(Exception):
-    """A rule refused the change; `field` names the form field to show it on."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
+class QuestionError(DomainError):
+    """A rule of the category questions refused the change."""
 
 
 # --- asking and answering -----------------------------------------------------------

@@ -14,8 +14,7 @@ from flask_wtf import FlaskForm
 
 from portal.auth.decorators import role_required
 from portal.auth.models import Role
-from portal.extensions import db
-from portal.forms import EmptyForm
+from portal.forms import EmptyForm, submit_form
 from portal.htmx import is_fragment_request, render, render_invalid
 from portal.models_base import utcnow
 from portal.needs.models import Need
@@ -37,7 +36,6 @@ from portal.photos.services import (
     receive_form_photos,
 )
 from portal.photos.views import accepts_photos
-from portal.workflow.services import WorkflowError
 
 bp = Blueprint("partner", __name__, url_prefix="/partner")
 
@@ -168,31 +166,34 @@ def _act(ref: str, action: str, do: Callable[..., str]):
     valid = form.validate()
     if not valid and action not in FORMS:
         abort(400)
-    photos = None
-    if action in PHOTO_ACTIONS:
-        photos = receive_form_photos(form)
-    if not valid or (photos is not None and not photos.ok):
-        if photos is not None:
-            photos.keep()
-        return render_invalid(
-            PAGE,
-            FRAGMENT,
-            context=_context(need, posted=(action, form), batch=photos),
-            error_status=photos.error_status if photos is not None else 422,
-        )
-    try:
-        message = do(need, form) if photos is None else do(need, form, photos)
-        db.session.commit()
-    except WorkflowError as error:
-        db.session.rollback()  # no photo row; the staged files go at the end of the request
+    photos = receive_form_photos(form) if action in PHOTO_ACTIONS else None
+    input_ok = valid and (photos is None or photos.ok)
+
+    def again(form):
         posted = (action, form) if action in FORMS else None
-        return render_invalid(
-            PAGE, FRAGMENT, context=_context(need, posted=posted, errors={action: str(error)})
-        )
-    if is_fragment_request():
-        return render(PAGE, FRAGMENT, context=_context(need, message=message))
-    flash(message, "success")
-    return redirect(url_for("partner.need", ref=ref), code=303)
+        if not input_ok:  # the photos accepted so far wait for the corrected form
+            if photos is not None:
+                photos.keep()
+            status = photos.error_status if photos is not None and not photos.ok else 422
+            context = _context(need, posted=posted, batch=photos)
+            return render_invalid(PAGE, FRAGMENT, context=context, error_status=status)
+        # The service refused: no photo row; the staged files go at the end of the request.
+        errors = {action: form.form_errors[0]} if form.form_errors else None
+        return render_invalid(PAGE, FRAGMENT, context=_context(need, posted=posted, errors=errors))
+
+    def done(message):
+        if is_fragment_request():
+            return render(PAGE, FRAGMENT, context=_context(need, message=message))
+        flash(message, "success")
+        return redirect(url_for("partner.need", ref=ref), code=303)
+
+    return submit_form(
+        form,
+        lambda: do(need, form) if photos is None else do(need, form, photos),
+        done=done,
+        again=again,
+        valid=input_ok,
+    )
 
 
 @bp.post("/needs/<ref>/accept")

@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 
 from portal.audit.services import record
 from portal.auth.models import Delivery, RecoveryCode, Role, User
+from portal.domain import DomainError
 from portal.extensions import db
 from portal.models_base import utcnow
 from portal.needs.models import Need, NeedContact
@@ -27,12 +28,8 @@ CONTACT_FIELDS = ("email", "name", "phone", "device_id", "account_id", "media_ur
 _BLANK_CONTACT = dict.fromkeys(CONTACT_FIELDS, "")
 
 
-class PrivacyError(Exception):
-    """A request the rules refuse; the message is translated and shown."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
+class PrivacyError(DomainError):
+    """A request the privacy rules refuse."""
 
 
 # --- mail that waits for an erased address ------------------------------------------

@@ -16,6 +16,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from portal.audit.services import record
 from portal.auth.models import Delivery, Role, User
+from portal.domain import DomainError
 from portal.extensions import db
 from portal.models_base import UTCDateTime, commit_once, dialect_insert, insert_if_absent, utcnow
 from portal.moderation.services import screen
@@ -44,7 +45,7 @@ ROUND_TOP_ITEMS = 3
 UPDATES_SHOWN = 30
 
 
-class ProjectError(Exception):
+class ProjectError(DomainError):
     """An action that is not allowed now; the message is translated."""
 
 

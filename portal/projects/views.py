@@ -13,7 +13,7 @@ from flask_wtf import FlaskForm
 from portal.auth.decorators import admin_required
 from portal.core.params import arg_int, bounded_int, bounded_text
 from portal.extensions import db
-from portal.forms import EmptyForm
+from portal.forms import EmptyForm, submit_form
 from portal.htmx import is_fragment_request, redirect_after_post, render, render_invalid
 from portal.needs.services import new_idempotency_key
 from portal.partners.models import ResourceKind
@@ -182,23 +182,25 @@ def _act(project_id: int, action: str | None, do: Callable[[Project, FlaskForm],
     if not project.can_update(current_user):
         abort(403)
     form = _action_form(action, project, bound=True) if action else EmptyForm()
-    if not form.validate():
-        if action is None:
-            abort(400)
-        return render_invalid(SHOW, context=_show_context(project, posted=(action, form)))
-    try:
-        message = do(project, form)
-        db.session.commit()
-    except services.NotAllowed:
-        db.session.rollback()
-        abort(403)
-    except services.ProjectError as error:
-        db.session.rollback()
-        project = _project_or_404(project_id)
+
+    def apply():
+        try:
+            return do(project, form)
+        except services.NotAllowed:
+            db.session.rollback()
+            abort(403)
+
+    def again(form):
+        error = form.form_errors[0] if form.form_errors else ""
         posted = (action, form) if action else None
-        return render_invalid(SHOW, context=_show_context(project, posted=posted, error=str(error)))
-    flash(message, "success")
-    return redirect_after_post(url_for("projects.show", project_id=project_id) + "#manage")
+        context = _show_context(_project_or_404(project_id), posted=posted, error=error)
+        return render_invalid(SHOW, context=context)
+
+    def done(message):
+        flash(message, "success")
+        return redirect_after_post(url_for("projects.show", project_id=project_id) + "#manage")
+
+    return submit_form(form, apply, done=done, again=again)
 
 
 @bp.post("/projects/<int:project_id>/updates")

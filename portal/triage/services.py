@@ -57,12 +57,7 @@ MAX_DUE_DAYS = 366
 
 
 class TriageError(WorkflowError):
-    """A triage step that cannot be made; the message is translated, and
-    `field` names the form field it is about, if any."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
+    """A triage step that cannot be made (`field`: the form field it is about)."""
 
 
 def _actor(admin: User) -> Actor:

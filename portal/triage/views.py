@@ -12,7 +12,7 @@ from portal.auth.models import Role
 from portal.core.params import arg_int, arg_text
 from portal.core.views import safe_next
 from portal.extensions import db
-from portal.forms import bind_form_key, new_form_key
+from portal.forms import bind_form_key, new_form_key, submit_form
 from portal.htmx import is_fragment_request, redirect_after_post, render, render_invalid
 from portal.models_base import utcnow
 from portal.moderation.services import need_flags
@@ -117,9 +117,10 @@ def _respond(
     something was wrong."""
     failed = None
     if form is not None or message:
+        errors = form.errors if form is not None else {}
         failed = {
             "action": action,
-            "errors": dict(form.errors) if form is not None else {},
+            "errors": {name: found for name, found in errors.items() if name is not None},
             "message": "" if field else message,
             "values": request.form,
         }
@@ -154,17 +155,17 @@ def _act(ref: str, action: str, form, apply):
     """Validate, apply one service call, commit once; or show what was wrong
     with nothing saved."""
     need = _need_or_404(ref)
-    if not form.validate():
-        if "csrf_token" in form.errors:
-            abort(400)
-        return _respond(need, action, form=form)
-    try:
-        notice = apply(need, form)
-    except WorkflowError as error:
-        db.session.rollback()
-        return _respond(need, action, message=str(error), field=getattr(error, "field", None))
-    db.session.commit()
-    return _respond(need, action, notice=notice)
+
+    def again(form):
+        general = form.form_errors[0] if form.form_errors else ""
+        return _respond(need, action, form=form, message=general)
+
+    return submit_form(
+        form,
+        lambda: apply(need, form),
+        done=lambda notice: _respond(need, action, notice=notice),
+        again=again,
+    )
 
 
 # --- dashboard ----------------------------------------------------------------

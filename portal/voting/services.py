@@ -15,6 +15,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from portal.audit import services as audit
 from portal.auth.models import Role, User
+from portal.domain import DomainError
 from portal.extensions import db
 from portal.models_base import insert_if_absent, utcnow
 from portal.needs.models import Need
@@ -26,7 +27,7 @@ PRIORITIES_MAX_PAGE = 25
 TREND_DAYS = 7
 
 
-class VotingError(Exception):
+class VotingError(DomainError):
     """A support or vote that is not allowed; the message is translated."""
 
 

@@ -17,6 +17,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from portal.auth.models import Role, User
+from portal.domain import DomainError
 from portal.extensions import db
 from portal.models_base import utcnow
 from portal.needs.models import (
@@ -190,7 +191,7 @@ PATH_TO: dict[NeedStatus, list[str]] = {
 }
 
 
-class WorkflowError(Exception):
+class WorkflowError(DomainError):
     """A move that the table does not allow; the message is translated."""
 
 
