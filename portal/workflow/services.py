@@ -8,6 +8,7 @@ transaction. Views and other services never assign `need.status` themselves.
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -72,7 +73,36 @@ class Actor:
 
 
 @dataclass(frozen=True)
+class MoveContext:
+    """What one move works with, handed to its check and its effect."""
+
+    need: Need
+    actor: Actor
+    now: datetime
+    text: str
+    organisation: Organisation | None
+    due_at: datetime | None
+
+    @property
+    def acting_organisation_id(self) -> int | None:
+        return self.actor.user.organisation_id if self.actor.role == ActorRole.PARTNER else None
+
+
+def _no_check(ctx: MoveContext) -> None:
+    return None
+
+
+def _no_effect(ctx: MoveContext) -> int | None:
+    return None
+
+
+@dataclass(frozen=True)
 class Move:
+    """One row of the state machine: who may move a need from which statuses to
+    which, what it requires, what else it changes (its effect on the
+    assignments and the need's dates, returning the organisation the timeline
+    event concerns) and whether followers hear of it."""
+
     name: str
     sources: frozenset[NeedStatus | None]
     target: NeedStatus
@@ -81,18 +111,160 @@ class Move:
     needs_text: bool = False
     outcome: Outcome | None = None
     extra: tuple[str, ...] = field(default=())
+    check: Callable[[MoveContext], None] = _no_check
+    effect: Callable[[MoveContext], int | None] = _no_effect
+    #: The submitter and followers are told (unless the step is internal).
+    notifies: bool = True
 
 
 def _move(name, sources, target, roles, label, **kw) -> Move:
     return Move(name, frozenset(sources), target, frozenset(roles), label, **kw)
 
 
+# --- what each move checks and changes besides the status ------------------------------
+
+
+def _open_assignments(need: Need) -> list[Assignment]:
+    return list(
+        db.session.scalars(
+            sa.select(Assignment).where(
+                Assignment.need_id == need.id, Assignment.state.in_(OPEN_ASSIGNMENT_STATES)
+            )
+        )
+    )
+
+
+def _cancel_open_assignments(ctx: MoveContext) -> int | None:
+    for other in _open_assignments(ctx.need):
+        other.state = AssignmentState.CANCELLED
+    return ctx.need.assigned_organisation_id
+
+
+def _publish(ctx: MoveContext) -> None:
+    ctx.need.published_at = ctx.now
+
+
+def _check_transfer(ctx: MoveContext) -> None:
+    if open_assignment(ctx.need, ctx.organisation.id) is not None:
+        raise WorkflowError(_("The need is already with this partner."))
+
+
+def _assign(ctx: MoveContext) -> int:
+    """Route and transfer: a new assignment with both deadlines in working days."""
+    from portal.workdays.services import add_working_days
+
+    need, category = ctx.need, ctx.need.category
+    db.session.add(
+        Assignment(
+            need_id=need.id,
+            organisation_id=ctx.organisation.id,
+            assigned_by_id=ctx.actor.user.id if ctx.actor.user else None,
+            note=ctx.text,
+            created_at=ctx.now,
+            response_due_at=add_working_days(ctx.now, category.response_sla_days),
+            due_at=ctx.due_at or add_working_days(ctx.now, category.resolution_sla_days),
+        )
+    )
+    return ctx.organisation.id
+
+
+def _route(ctx: MoveContext) -> int:
+    ctx.need.assigned_organisation_id = ctx.organisation.id
+    return _assign(ctx)
+
+
+def _accept(ctx: MoveContext) -> int | None:
+    need, acting = ctx.need, ctx.acting_organisation_id
+    mine = open_assignment(need, acting)
+    mine.state = AssignmentState.ACCEPTED
+    mine.responded_at = ctx.now
+    transferred = acting != need.assigned_organisation_id
+    for other in _open_assignments(need):
+        if other.id != mine.id:
+            # Accepting a transfer relieves the first receiver; the first
+            # receiver accepting after all withdraws the proposed transfer.
+            other.state = AssignmentState.TRANSFERRED if transferred else AssignmentState.CANCELLED
+    need.assigned_organisation_id = acting
+    return acting
+
+
+def _check_decline(ctx: MoveContext) -> None:
+    if ctx.actor.user.organisation_id != ctx.need.assigned_organisation_id:
+        raise WorkflowError(_("Decline the proposed transfer instead."))
+
+
+def _check_decline_transfer(ctx: MoveContext) -> None:
+    if ctx.actor.user.organisation_id == ctx.need.assigned_organisation_id:
+        raise WorkflowError(_("This need was routed to you, not proposed as a transfer."))
+
+
+def _decline_mine(ctx: MoveContext):
+    mine = open_assignment(ctx.need, ctx.acting_organisation_id)
+    mine.state = AssignmentState.DECLINED
+    mine.responded_at = ctx.now
+    mine.decline_reason = ctx.text
+    return mine
+
+
+def _decline(ctx: MoveContext) -> int | None:
+    """Back to triage: every open assignment ends with the decline."""
+    _decline_mine(ctx)
+    for other in _open_assignments(ctx.need):
+        other.state = AssignmentState.CANCELLED
+    ctx.need.assigned_organisation_id = None
+    return ctx.acting_organisation_id
+
+
+def _decline_transfer(ctx: MoveContext) -> int | None:
+    _decline_mine(ctx)
+    return ctx.acting_organisation_id
+
+
+def _start(ctx: MoveContext) -> int | None:
+    return ctx.acting_organisation_id
+
+
+def _resolve(ctx: MoveContext) -> int | None:
+    mine = open_assignment(ctx.need, ctx.acting_organisation_id)
+    mine.state = AssignmentState.COMPLETED
+    mine.resolved_at = ctx.now
+    ctx.need.resolved_at = ctx.now
+    ctx.need.resolution_count = (ctx.need.resolution_count or 0) + 1
+    return ctx.acting_organisation_id
+
+
+def _reopen(ctx: MoveContext) -> int | None:
+    need = ctx.need
+    last = db.session.scalar(
+        sa.select(Assignment)
+        .where(
+            Assignment.need_id == need.id,
+            Assignment.organisation_id == need.assigned_organisation_id,
+            Assignment.state == AssignmentState.COMPLETED,
+        )
+        .order_by(Assignment.id.desc())
+        .limit(1)
+    )
+    if last is not None:
+        last.state = AssignmentState.ACCEPTED
+        last.resolved_at = None
+    need.resolved_at = None
+    return need.assigned_organisation_id
+
+
 R = ActorRole
 MOVES: dict[str, Move] = {
     m.name: m
     for m in (
-        _move("submit", {None}, S.SUBMITTED, {R.PUBLIC, R.ADMIN, R.PARTNER}, _l("Submitted")),
-        _move("publish", {S.SUBMITTED}, S.OPEN, {R.ADMIN}, _l("Published")),
+        _move(
+            "submit",
+            {None},
+            S.SUBMITTED,
+            {R.PUBLIC, R.ADMIN, R.PARTNER},
+            _l("Submitted"),
+            notifies=False,  # the receipt is sent by the submission itself
+        ),
+        _move("publish", {S.SUBMITTED}, S.OPEN, {R.ADMIN}, _l("Published"), effect=_publish),
         _move("reject", {S.SUBMITTED}, S.REJECTED, {R.ADMIN}, _l("Rejected"), needs_text=True),
         _move(
             "mark_duplicate",
@@ -101,6 +273,7 @@ MOVES: dict[str, Move] = {
             {R.ADMIN},
             _l("Merged into another need"),
             extra=("duplicate_of",),
+            effect=_cancel_open_assignments,
         ),
         _move(
             "route",
@@ -109,6 +282,7 @@ MOVES: dict[str, Move] = {
             {R.ADMIN},
             _l("Sent to a partner"),
             extra=("organisation",),
+            effect=_route,
         ),
         _move(
             "transfer",
@@ -118,8 +292,17 @@ MOVES: dict[str, Move] = {
             _l("Transferred to another partner"),
             needs_text=True,
             extra=("organisation",),
+            check=_check_transfer,
+            effect=_assign,
         ),
-        _move("accept", {S.ROUTED}, S.ACCEPTED, {R.PARTNER}, _l("Accepted by the partner")),
+        _move(
+            "accept",
+            {S.ROUTED},
+            S.ACCEPTED,
+            {R.PARTNER},
+            _l("Accepted by the partner"),
+            effect=_accept,
+        ),
         _move(
             "decline",
             {S.ROUTED},
@@ -127,8 +310,10 @@ MOVES: dict[str, Move] = {
             {R.PARTNER},
             _l("Declined by the partner, back to triage"),
             needs_text=True,
+            check=_check_decline,
+            effect=_decline,
         ),
-        _move("start", {S.ACCEPTED}, S.IN_PROGRESS, {R.PARTNER}, _l("Work started")),
+        _move("start", {S.ACCEPTED}, S.IN_PROGRESS, {R.PARTNER}, _l("Work started"), effect=_start),
         _move(
             "resolve",
             {S.ACCEPTED, S.IN_PROGRESS},
@@ -136,6 +321,7 @@ MOVES: dict[str, Move] = {
             {R.PARTNER},
             _l("Resolved"),
             needs_text=True,
+            effect=_resolve,
         ),
         _move(
             "close",
@@ -152,6 +338,7 @@ MOVES: dict[str, Move] = {
             {R.SUBMITTER},
             _l("Reopened: not resolved"),
             needs_text=True,
+            effect=_reopen,
         ),
         _move(
             "decline_transfer",
@@ -160,6 +347,8 @@ MOVES: dict[str, Move] = {
             {R.PARTNER},
             _l("Transfer declined by the proposed partner"),
             needs_text=True,
+            check=_check_decline_transfer,
+            effect=_decline_transfer,
         ),
         _move(
             "close_unresolved",
@@ -169,8 +358,16 @@ MOVES: dict[str, Move] = {
             _l("Closed without resolution"),
             needs_text=True,
             outcome=Outcome.NOT_RESOLVED,
+            effect=_cancel_open_assignments,
         ),
-        _move("withdraw", with_trait("withdrawable"), S.WITHDRAWN, {R.SUBMITTER}, _l("Withdrawn")),
+        _move(
+            "withdraw",
+            with_trait("withdrawable"),
+            S.WITHDRAWN,
+            {R.SUBMITTER},
+            _l("Withdrawn"),
+            effect=_cancel_open_assignments,
+        ),
     )
 }
 
@@ -259,16 +456,6 @@ def open_assignment(need: Need, organisation_id: int | None) -> Assignment | Non
     )
 
 
-def _open_assignments(need: Need) -> list[Assignment]:
-    return list(
-        db.session.scalars(
-            sa.select(Assignment).where(
-                Assignment.need_id == need.id, Assignment.state.in_(OPEN_ASSIGNMENT_STATES)
-            )
-        )
-    )
-
-
 def transition(
     need: Need,
     move_name: str,
@@ -303,24 +490,15 @@ def transition(
         if not (duplicate_of.status.is_listed or duplicate_of.status.in_triage):
             raise WorkflowError(_("A need can only be merged into an active need."))
         need.duplicate_of = duplicate_of
-    if "organisation" in move.extra:
-        if organisation is None or not organisation.is_active:
-            raise WorkflowError(_("Choose an active partner organisation."))
-        if move_name == "transfer" and open_assignment(need, organisation.id) is not None:
-            raise WorkflowError(_("The need is already with this partner."))
-    if move_name == "decline" and actor.user.organisation_id != need.assigned_organisation_id:
-        raise WorkflowError(_("Decline the proposed transfer instead."))
-    if move_name == "decline_transfer" and (
-        actor.user.organisation_id == need.assigned_organisation_id
-    ):
-        raise WorkflowError(_("This need was routed to you, not proposed as a transfer."))
+    if "organisation" in move.extra and (organisation is None or not organisation.is_active):
+        raise WorkflowError(_("Choose an active partner organisation."))
+    ctx = MoveContext(need, actor, utcnow(), text, organisation, due_at)
+    move.check(ctx)
 
-    now = utcnow()
+    now = ctx.now
     if current is not None:
         _claim(need, current, move.target)
-    event_organisation_id = _apply_to_assignments(
-        need, move_name, actor, now, text=text, organisation=organisation, due_at=due_at
-    )
+    event_organisation_id = move.effect(ctx)
     token = _in_transition.set(True)
     try:
         need.status = move.target
@@ -331,13 +509,6 @@ def transition(
         need.outcome = move.outcome
     elif move.target != S.CLOSED:
         need.outcome = None
-    if move_name == "publish":
-        need.published_at = now
-    if move_name == "resolve":
-        need.resolved_at = now
-        need.resolution_count = (need.resolution_count or 0) + 1
-    elif move_name == "reopen":
-        need.resolved_at = None
     need.ended_at = now if move.target.is_terminal else None
     need.is_listed = need.status.is_listed and need.visibility == Visibility.PUBLIC
 
@@ -365,7 +536,7 @@ def transition(
             before={"status": current.value if current else None},
             after={"status": move.target.value, "organisation_id": event_organisation_id},
         )
-    if not internal and move_name != "submit":
+    if move.notifies and not internal:
         from portal.notify.services import notify_followers, queue_status_update
 
         queue_status_update(need, event)
@@ -388,90 +559,6 @@ def _claim(need: Need, current: S, target: S) -> None:
         raise ChangedMeanwhile(
             _("This need was changed by someone else meanwhile. Please look again and retry.")
         )
-
-
-def _apply_to_assignments(
-    need: Need,
-    move_name: str,
-    actor: Actor,
-    now: datetime,
-    *,
-    text: str,
-    organisation: Organisation | None,
-    due_at: datetime | None,
-) -> int | None:
-    """Keep the assignments in step with the move; returns the organisation the
-    timeline event concerns."""
-    from portal.workdays.services import add_working_days
-
-    acting_org = actor.user.organisation_id if actor.role == ActorRole.PARTNER else None
-    if move_name in ("route", "transfer"):
-        category = need.category
-        db.session.add(
-            Assignment(
-                need_id=need.id,
-                organisation_id=organisation.id,
-                assigned_by_id=actor.user.id if actor.user else None,
-                note=text,
-                created_at=now,
-                response_due_at=add_working_days(now, category.response_sla_days),
-                due_at=due_at or add_working_days(now, category.resolution_sla_days),
-            )
-        )
-        if move_name == "route":
-            need.assigned_organisation_id = organisation.id
-        return organisation.id
-    if move_name == "accept":
-        mine = open_assignment(need, acting_org)
-        mine.state = AssignmentState.ACCEPTED
-        mine.responded_at = now
-        transferred = acting_org != need.assigned_organisation_id
-        for other in _open_assignments(need):
-            if other.id != mine.id:
-                # Accepting a transfer relieves the first receiver; the first
-                # receiver accepting after all withdraws the proposed transfer.
-                other.state = (
-                    AssignmentState.TRANSFERRED if transferred else AssignmentState.CANCELLED
-                )
-        need.assigned_organisation_id = acting_org
-        return acting_org
-    if move_name in ("decline", "decline_transfer"):
-        mine = open_assignment(need, acting_org)
-        mine.state = AssignmentState.DECLINED
-        mine.responded_at = now
-        mine.decline_reason = text
-        if move_name == "decline":
-            for other in _open_assignments(need):
-                other.state = AssignmentState.CANCELLED
-            need.assigned_organisation_id = None
-        return acting_org
-    if move_name == "resolve":
-        mine = open_assignment(need, acting_org)
-        mine.state = AssignmentState.COMPLETED
-        mine.resolved_at = now
-        return acting_org
-    if move_name == "reopen":
-        last = db.session.scalar(
-            sa.select(Assignment)
-            .where(
-                Assignment.need_id == need.id,
-                Assignment.organisation_id == need.assigned_organisation_id,
-                Assignment.state == AssignmentState.COMPLETED,
-            )
-            .order_by(Assignment.id.desc())
-            .limit(1)
-        )
-        if last is not None:
-            last.state = AssignmentState.ACCEPTED
-            last.resolved_at = None
-        return need.assigned_organisation_id
-    if move_name in ("close_unresolved", "withdraw", "mark_duplicate"):
-        for other in _open_assignments(need):
-            other.state = AssignmentState.CANCELLED
-        return need.assigned_organisation_id
-    if move_name == "start":
-        return acting_org
-    return None
 
 
 #: Steps on the timeline that do not change the status.
