@@ -16,6 +16,7 @@ from portal.models_base import utcnow
 from portal.needs import services
 from portal.needs.forms import NeedForm
 from portal.needs.models import PUBLIC_STATUSES, NeedStatus
+from portal.needs.tokens import tracking_token_for
 from portal.notify.services import is_following
 from portal.open311.questions import ask_questions, save_answers
 from portal.partners.services import current_assignment
@@ -140,7 +141,7 @@ def submitted():
     need = services.need_by_idempotency_key(info["key"])
     if need is None:
         abort(404)
-    token = services.tracking_token_for(need)
+    token = tracking_token_for(need)
     return render("needs/submitted.html", need=need, token=token)  # no-store: portal.privacy
 
 

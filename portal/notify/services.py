@@ -14,6 +14,7 @@ from portal.auth.models import Delivery, User
 from portal.extensions import db
 from portal.models_base import insert_if_absent, utcnow
 from portal.needs.models import Need
+from portal.needs.tokens import tracking_token_for
 from portal.notify.models import DigestRun, Follow, OutboxEmail
 from portal.workflow.models import TimelineEvent
 
@@ -66,8 +67,6 @@ def queue_status_update(need: Need, event: TimelineEvent) -> OutboxEmail | None:
     contact = need.contact
     if contact is None or not contact.email:
         return None
-    from portal.needs.services import tracking_token_for
-
     token = tracking_token_for(need)
     return queue_email(
         contact.email,
