@@ -22,8 +22,8 @@ from portal.needs.models import (
     NeedContact,
     NeedStatus,
 )
+from portal.needs.signals import need_submitted
 from portal.needs.tokens import derive_tracking_token, hash_token
-from portal.notify.services import follow, queue_submission_receipt
 from portal.workflow.models import TimelineEvent
 from portal.workflow.services import Actor, transition
 
@@ -65,7 +65,8 @@ class Submission:
 
 
 def submit_need(data: Submission, actor: Actor, submitter: User | None = None) -> tuple[Need, str]:
-    """Create a need in `submitted`, its contact record and receipt e-mail.
+    """Create a need in `submitted` and its contact record, and announce it
+    (`need_submitted`: notify queues the receipt e-mail in this transaction).
 
     Returns the need and its private tracking token (shown once). The caller
     commits; a repeated idempotency key is refused by the database."""
@@ -97,9 +98,8 @@ def submit_need(data: Submission, actor: Actor, submitter: User | None = None) -
     transition(need, "submit", actor)
     db.session.flush()
     need.ref = f"N-{need.created_at.year}-{need.id:06d}"
-    queue_submission_receipt(need, token)
-    if submitter is not None:
-        follow(need, submitter)  # the submitter hears about their own need
+    # notify queues the receipt and has a member follow their own need.
+    need_submitted.send(need, tracking_token=token, submitter=submitter)
     db.session.flush()
     return need, token
 
