@@ -11,6 +11,7 @@ from flask.cli import with_appcontext
 
 from portal.extensions import db
 from portal.notify.mailer import DeliveryReport, MailConfigError, deliver_outbox
+from portal.notify.services import send_digests as build_digests
 
 
 def register_commands(group: click.Group) -> None:
@@ -25,8 +26,6 @@ def send_digests() -> None:
     """Queue today's digest e-mail for every member who chose the daily digest
     and has news on the needs they follow. Run it once a day (cron or a timer);
     running it again the same day sends nothing twice. `send-mail` delivers."""
-    from portal.notify.services import send_digests as build_digests
-
     click.echo(f"Digests queued: {build_digests()}.")
 
 
