@@ -10,7 +10,9 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from portal.extensions import db
-from portal.notify.mailer import DeliveryReport, MailConfigError, deliver_outbox
+from portal.notify.channels import deliver_outbox
+from portal.notify.delivery import DeliveryReport
+from portal.notify.mailer import MailConfigError
 from portal.notify.services import send_digests as build_digests
 
 
@@ -48,7 +50,8 @@ def send_digests() -> None:
 )
 @with_appcontext
 def send_mail(loop: bool, interval: float) -> None:
-    """Deliver the e-mail outbox through the SMTP server in MAIL_SERVER.
+    """Deliver the outbox: each channel through its sender; e-mails through the
+    SMTP server in MAIL_SERVER.
 
     Each run sends at most MAIL_BATCH_SIZE due mails over one connection. A mail
     that fails is retried later with a growing delay (1 minute, doubling, at most

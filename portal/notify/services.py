@@ -15,7 +15,7 @@ from portal.extensions import db
 from portal.models_base import insert_if_absent, utcnow
 from portal.needs.models import Need
 from portal.needs.tokens import tracking_token_for
-from portal.notify.models import DigestRun, Follow, OutboxEmail
+from portal.notify.models import DigestRun, Follow, OutboxChannel, OutboxEmail
 from portal.projects.models import Project, ProjectFollow, ProjectUpdate, UpdateState
 from portal.workflow.models import TimelineEvent
 
@@ -30,6 +30,7 @@ def queue_email(
         text = render_template(f"notify/{template}.txt", **context)
     subject, _, body = text.strip().partition("\n")
     mail = OutboxEmail(
+        channel=OutboxChannel.EMAIL,
         to_address=to_address,
         subject=subject.strip()[:200],
         body_text=body.strip() + "\n",
