@@ -8,6 +8,9 @@ and a move that is rolled back leaves none.
 
 from __future__ import annotations
 
+import ast
+from pathlib import Path
+
 import sqlalchemy as sa
 
 from portal.auth.models import Delivery, Role
@@ -16,6 +19,7 @@ from portal.needs.models import Need, NeedStatus
 from portal.needs.signals import need_submitted
 from portal.notify import services
 from portal.notify.models import OutboxEmail
+from portal.workflow import services as workflow
 from portal.workflow.models import TimelineEvent
 from portal.workflow.services import Actor, record_event, transition
 from portal.workflow.signals import need_event_recorded, need_moved
@@ -152,11 +156,6 @@ def test_a_submission_is_announced_with_its_token_and_receipt(app):
 
 def test_the_workflow_does_not_import_notify():
     """The point of the signals: the dependency goes one way."""
-    import ast
-    from pathlib import Path
-
-    import portal.workflow.services as workflow
-
     tree = ast.parse(Path(workflow.__file__).read_text())
     imported = {
         node.module
