@@ -57,6 +57,10 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     _init_extensions(app)
     _register_blueprints(app)
 
+    from portal.notify.subscribers import connect as connect_notify
+
+    connect_notify()  # e-mails follow the domain's signals, in their transaction
+
     from portal.core.errors import register_error_handlers
     from portal.htmx import add_vary_header
     from portal.privacy.caching import forbid_storing_personal_pages

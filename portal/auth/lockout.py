@@ -29,9 +29,10 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask import current_app
 
-from portal.auth.models import LoginThrottle, User
+from portal.auth.models import LoginThrottle, User, user_by_email
 from portal.extensions import db
 from portal.models_base import UTCDateTime, insert_if_absent, utcnow
+from portal.notify.services import public_url, queue_email
 
 
 def throttle_key(email: str) -> str:
@@ -121,9 +122,6 @@ def _forget_finished(window_start: datetime, now: datetime) -> None:
 
 
 def _tell_the_owner(email: str, until: datetime, now: datetime) -> None:
-    from portal.auth.services import user_by_email
-    from portal.notify.services import public_url, queue_email
-
     user: User | None = user_by_email(email)
     if user is None or not user.active:
         return

@@ -142,6 +142,12 @@ class User(UserMixin, db.Model):
         return bool(self.password_hash) and check_password_hash(self.password_hash, password)
 
 
+def user_by_email(email: str) -> User | None:
+    """The account of an address, as addresses are stored (trimmed, lower case).
+    Here, below the account services and the login lock, because both need it."""
+    return db.session.scalar(sa.select(User).where(User.email == email.strip().lower()))
+
+
 class LoginThrottle(db.Model):
     """Failed logins for one e-mail address, counted from every client address
     together, so that guessing one account's password from many addresses

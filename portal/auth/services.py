@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import current_app
 from werkzeug.security import generate_password_hash
 
-from portal.auth import tokens
-from portal.auth.models import Role, User
+from portal.auth import lockout, tokens
+from portal.auth.models import Role, User, user_by_email
 from portal.extensions import db
 from portal.models_base import utcnow
 from portal.notify.services import public_url, queue_email
@@ -15,10 +14,6 @@ from portal.notify.services import public_url, queue_email
 # Verifying a made-up hash costs as much as a real one, so a login for an
 # unknown address takes as long as one for a known address.
 _DUMMY_HASH = None
-
-
-def user_by_email(email: str) -> User | None:
-    return db.session.scalar(sa.select(User).where(User.email == email.strip().lower()))
 
 
 def register(display_name: str, email: str, password: str, locale: str) -> User | None:
@@ -107,8 +102,6 @@ def request_password_reset(email: str, locale: str) -> None:
 def set_password(user: User, password: str) -> None:
     """A new password ends every session of the account, everywhere, and any
     lock after failed logins (the reset link proved the mailbox)."""
-    from portal.auth import lockout
-
     user.set_password(password)
     user.end_all_sessions()
     lockout.clear(user.email)

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import re
 import secrets
-from base64 import urlsafe_b64encode
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -24,33 +21,14 @@ from portal.needs.models import (
     NeedContact,
     NeedStatus,
 )
-from portal.notify.services import follow, queue_submission_receipt
+from portal.needs.signals import need_submitted
+from portal.needs.tokens import derive_tracking_token, hash_token
 from portal.workflow.models import TimelineEvent
 from portal.workflow.services import Actor, transition
 
 
 def new_idempotency_key() -> str:
     return secrets.token_hex(16)
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def _derive_tracking_token(idempotency_key: str) -> str:
-    """The private tracking token is derived from the form's one-time key, so a
-    repeated submission of the same form can show the same link again, while no
-    one without the server's secret can compute it."""
-    secret = current_app.config["SECRET_KEY"].encode()
-    digest = hmac.new(secret, b"track:" + idempotency_key.encode(), hashlib.sha256).digest()
-    return urlsafe_b64encode(digest).decode().rstrip("=")
-
-
-def tracking_token_for(need: Need) -> str | None:
-    """The need's tracking token, or None when it can no longer be derived
-    (for instance after the secret key was rotated)."""
-    token = _derive_tracking_token(need.idempotency_key)
-    return token if hmac.compare_digest(hash_token(token), need.tracking_token_hash) else None
 
 
 def active_categories() -> list[Category]:
@@ -86,11 +64,12 @@ class Submission:
 
 
 def submit_need(data: Submission, actor: Actor, submitter: User | None = None) -> tuple[Need, str]:
-    """Create a need in `submitted`, its contact record and receipt e-mail.
+    """Create a need in `submitted` and its contact record, and announce it
+    (`need_submitted`: notify queues the receipt e-mail in this transaction).
 
     Returns the need and its private tracking token (shown once). The caller
     commits; a repeated idempotency key is refused by the database."""
-    token = _derive_tracking_token(data.idempotency_key)
+    token = derive_tracking_token(data.idempotency_key)
     need = Need(
         title=data.title,
         body=data.body,
@@ -118,9 +97,8 @@ def submit_need(data: Submission, actor: Actor, submitter: User | None = None) -
     transition(need, "submit", actor)
     db.session.flush()
     need.ref = f"N-{need.created_at.year}-{need.id:06d}"
-    queue_submission_receipt(need, token)
-    if submitter is not None:
-        follow(need, submitter)  # the submitter hears about their own need
+    # notify queues the receipt and has a member follow their own need.
+    need_submitted.send(need, tracking_token=token, submitter=submitter)
     db.session.flush()
     return need, token
 

@@ -16,6 +16,7 @@ from portal.models_base import utcnow
 from portal.needs import services
 from portal.needs.forms import NeedForm
 from portal.needs.models import NeedStatus
+from portal.needs.tokens import tracking_token_for
 from portal.notify.services import is_following
 from portal.open311.questions import ask_questions, save_answers
 from portal.partners.services import current_assignment
@@ -144,11 +145,9 @@ def submitted():
     need = services.need_by_idempotency_key(info["key"])
     if need is None:
         abort(404)
-    token = services.tracking_token_for(need)
-    return render(
-        "needs/submitted.html",
-        context={"need": need, "token": token},  # no-store: portal.privacy
-    )  # no-store: portal.privacy
+    token = tracking_token_for(need)
+    # no-store: portal.privacy
+    return render("needs/submitted.html", context={"need": need, "token": token})
 
 
 @bp.get("/needs/similar")

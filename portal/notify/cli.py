@@ -10,7 +10,10 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from portal.extensions import db
-from portal.notify.mailer import DeliveryReport, MailConfigError, deliver_outbox
+from portal.notify.channels import deliver_outbox
+from portal.notify.delivery import DeliveryReport
+from portal.notify.mailer import MailConfigError
+from portal.notify.services import send_digests as build_digests
 
 
 def register_commands(group: click.Group) -> None:
@@ -25,8 +28,6 @@ def send_digests() -> None:
     """Queue today's digest e-mail for every member who chose the daily digest
     and has news on the needs they follow. Run it once a day (cron or a timer);
     running it again the same day sends nothing twice. `send-mail` delivers."""
-    from portal.notify.services import send_digests as build_digests
-
     click.echo(f"Digests queued: {build_digests()}.")
 
 
@@ -49,7 +50,8 @@ def send_digests() -> None:
 )
 @with_appcontext
 def send_mail(loop: bool, interval: float) -> None:
-    """Deliver the e-mail outbox through the SMTP server in MAIL_SERVER.
+    """Deliver the outbox: each channel through its sender; e-mails through the
+    SMTP server in MAIL_SERVER.
 
     Each run sends at most MAIL_BATCH_SIZE due mails over one connection. A mail
     that fails is retried later with a growing delay (1 minute, doubling, at most

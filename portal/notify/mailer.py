@@ -1,37 +1,26 @@
-"""Deliver the outbox over SMTP.
+"""The e-mail channel's sender: hands due e-mails of the outbox to the SMTP
+server in MAIL_SERVER, over one connection per run.
 
-The outbox row is written in the same transaction as the change it reports;
-this module is the other half: a worker (`flask portal send-mail`) that hands
-due rows to the mail server and records what happened to each one.
-
-Delivery is at-least-once. Each mail is sent while its row is locked and
-committed as sent right after the server accepts it, so a crash never loses a
-mail and a mail that was recorded as sent is never sent again. Only a crash in
-the instant between the server's "250 OK" and the commit can send a mail twice;
-SMTP offers no way to close that gap, and a duplicate notice is the lesser evil
-than a lost one.
+How rows are taken, recorded and retried, and why delivery is at-least-once,
+is shared by every channel: see `portal/notify/delivery.py`. The registry of
+senders is `portal/notify/channels.py`.
 """
 
 from __future__ import annotations
 
 import smtplib
 import ssl
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from email.message import EmailMessage
 from email.policy import default as default_policy
 from email.utils import format_datetime, make_msgid, parseaddr
 
-import sqlalchemy as sa
 from flask import current_app
 
 from portal.extensions import db
 from portal.models_base import utcnow
-from portal.notify.models import OutboxEmail, OutboxStatus
-
-FIRST_RETRY_DELAY = timedelta(minutes=1)
-MAX_RETRY_DELAY = timedelta(hours=6)
-MAX_ERROR_LENGTH = 500
+from portal.notify.delivery import DeliveryReport, lock_next_due, record_failure, record_sent
+from portal.notify.models import OutboxChannel, OutboxEmail
 
 # Servers without 8BITMIME still exist; a 7-bit body (base64 or quoted-printable,
 # whichever is shorter) reaches every one of them with the Chinese text intact.
@@ -42,44 +31,14 @@ class MailConfigError(RuntimeError):
     """The MAIL_* settings contradict each other; retrying cannot help."""
 
 
-@dataclass
-class DeliveryReport:
-    """What one run did, for the command's summary line and for tests."""
-
-    sent: int = 0
-    retried: int = 0  # failed this time, queued again for later
-    failed: int = 0  # failed for the last allowed time; never retried automatically
-
-    @property
-    def handled(self) -> int:
-        return self.sent + self.retried + self.failed
-
-    def __str__(self) -> str:
-        return f"{self.sent} sent, {self.retried} retried, {self.failed} failed"
-
-
-def retry_delay(attempts: int) -> timedelta:
-    """Back-off after the `attempts`-th failure: 1, 2, 4 … minutes, at most 6 hours.
-
-    Doubling keeps a short outage cheap (the first retries come quickly) while a
-    long one does not hammer the server or fill the log.
-    """
-    exponent = max(attempts - 1, 0)
-    # Compare before multiplying: 2**exponent minutes overflows timedelta long
-    # before anyone configures that many attempts.
-    if exponent >= 20:
-        return MAX_RETRY_DELAY
-    return min(FIRST_RETRY_DELAY * 2**exponent, MAX_RETRY_DELAY)
-
-
-def deliver_outbox(now: datetime | None = None, limit: int | None = None) -> DeliveryReport:
-    """Send the due mails of the outbox (at most MAIL_BATCH_SIZE) over one SMTP connection.
+def send_email_batch(now: datetime | None = None, limit: int | None = None) -> DeliveryReport:
+    """Send the due e-mails of the outbox (at most MAIL_BATCH_SIZE) over one SMTP
+    connection; rows of other channels are left to their own senders.
 
     Commits after every mail: this is a worker's unit of work, not a service.
-    Several workers may run at once on PostgreSQL: each takes the next due row
-    with `FOR UPDATE SKIP LOCKED` and holds that lock only while sending it, so
-    no two workers send the same mail. The connection is opened only when there
-    is something to send, so an idle loop never talks to the mail server.
+    No two workers send the same mail (see `lock_next_due`). The connection is
+    opened only when there is something to send, so an idle loop never talks
+    to the mail server.
     """
     config = current_app.config
     if config["MAIL_USE_SSL"] and config["MAIL_USE_TLS"]:
@@ -95,7 +54,7 @@ def deliver_outbox(now: datetime | None = None, limit: int | None = None) -> Del
         # Each pass takes one row and changes it so that it is no longer due
         # (sent, failed or scheduled later), so the loop cannot pick it twice.
         for _ in range(limit):
-            mail = _lock_next_due(now)
+            mail = lock_next_due(OutboxChannel.EMAIL, now)
             if mail is None:
                 break
             if connection is None and unreachable is None:
@@ -107,17 +66,17 @@ def deliver_outbox(now: datetime | None = None, limit: int | None = None) -> Del
                     # an outage slower.
                     unreachable = _describe(error)
             if connection is None:
-                _record_failure(mail, unreachable or "not connected", now, report)
+                _failed(mail, unreachable or "not connected", now, report)
             else:
                 try:
                     connection.send_message(_build_message(mail, now))
                 except (smtplib.SMTPException, OSError, ValueError) as error:
-                    _record_failure(mail, _describe(error), now, report)
+                    _failed(mail, _describe(error), now, report)
                     if _connection_lost(error):
                         _close(connection)
                         connection = None
                 else:
-                    _record_sent(mail, now, report)
+                    record_sent(mail, now, report)
             db.session.commit()
     except BaseException:
         # A bug or Ctrl-C: give the current row back, unchanged, to the next run.
@@ -127,24 +86,6 @@ def deliver_outbox(now: datetime | None = None, limit: int | None = None) -> Del
         if connection is not None:
             _close(connection)
     return report
-
-
-def _lock_next_due(now: datetime) -> OutboxEmail | None:
-    """The mail that has been due the longest (for a new mail: the oldest one),
-    following the (status, next_attempt_at) index.
-
-    SQLite renders no FOR UPDATE, so there two workers could pick the same row;
-    SQLite serves development, where one worker runs.
-    """
-    return db.session.scalar(
-        sa.select(OutboxEmail)
-        .where(OutboxEmail.status == OutboxStatus.QUEUED, OutboxEmail.next_attempt_at <= now)
-        .order_by(OutboxEmail.next_attempt_at, OutboxEmail.id)
-        .limit(1)
-        .with_for_update(skip_locked=True)
-        # The row may sit in the session from before; the locked version counts.
-        .execution_options(populate_existing=True)
-    )
 
 
 def _connect() -> smtplib.SMTP:
@@ -197,24 +138,8 @@ def _build_message(mail: OutboxEmail, now: datetime) -> EmailMessage:
     return message
 
 
-def _record_sent(mail: OutboxEmail, now: datetime, report: DeliveryReport) -> None:
-    mail.status = OutboxStatus.SENT
-    mail.attempts += 1
-    mail.sent_at = now
-    mail.last_error = ""
-    report.sent += 1
-
-
-def _record_failure(mail: OutboxEmail, error: str, now: datetime, report: DeliveryReport) -> None:
-    """Count the attempt; give up after MAIL_MAX_ATTEMPTS, otherwise back off."""
-    mail.attempts += 1
-    mail.last_error = error[:MAX_ERROR_LENGTH]
-    if mail.attempts >= current_app.config["MAIL_MAX_ATTEMPTS"]:
-        mail.status = OutboxStatus.FAILED
-        report.failed += 1
-    else:
-        mail.next_attempt_at = now + retry_delay(mail.attempts)
-        report.retried += 1
+def _failed(mail: OutboxEmail, error: str, now: datetime, report: DeliveryReport) -> None:
+    record_failure(mail, error, now, report, max_attempts=current_app.config["MAIL_MAX_ATTEMPTS"])
 
 
 def _connection_lost(error: Exception) -> bool:

@@ -17,9 +17,18 @@ class OutboxStatus(enum.StrEnum):
     CANCELLED = "cancelled"  # its recipient's data was erased before it was sent
 
 
+class OutboxChannel(enum.StrEnum):
+    """How a message of the outbox travels. Each channel has one sender
+    (`portal/notify/channels.py`); a row of a channel without a sender waits.
+    A new channel needs no migration: the column is a plain string."""
+
+    EMAIL = "email"
+
+
 class OutboxEmail(db.Model):
-    """An e-mail waiting for delivery. It is written in the same transaction as
-    the change it reports, so it is never lost when the mail server is down."""
+    """A message waiting for delivery (an e-mail today; the table keeps its name).
+    It is written in the same transaction as the change it reports, so it is
+    never lost when the mail server is down."""
 
     __tablename__ = "outbox_emails"
 
@@ -28,6 +37,11 @@ class OutboxEmail(db.Model):
     subject: Mapped[str] = mapped_column(sa.String(200))
     body_text: Mapped[str] = mapped_column(sa.Text)
     locale: Mapped[str] = mapped_column(sa.String(10))
+    #: The sender of this channel delivers the row; `to_address` is an address
+    #: on that channel (a mailbox for e-mail).
+    channel: Mapped[OutboxChannel] = mapped_column(
+        enum_column(OutboxChannel), default=OutboxChannel.EMAIL, server_default="email"
+    )
     status: Mapped[OutboxStatus] = mapped_column(
         enum_column(OutboxStatus), default=OutboxStatus.QUEUED
     )
@@ -41,7 +55,8 @@ class OutboxEmail(db.Model):
     need_id: Mapped[int | None] = mapped_column(sa.ForeignKey("needs.id"))
 
     __table_args__ = (
-        sa.Index("ix_outbox_emails_status_next", "status", "next_attempt_at"),
+        # Each channel's sender takes its due rows, the longest due first.
+        sa.Index("ix_outbox_emails_status_channel_next", "status", "channel", "next_attempt_at"),
         # Erasing someone's data finds the mails to their address.
         sa.Index("ix_outbox_emails_to_address", "to_address"),
     )

@@ -14,7 +14,9 @@ from portal.auth.models import Delivery, User
 from portal.extensions import db
 from portal.models_base import insert_if_absent, utcnow
 from portal.needs.models import Need
-from portal.notify.models import DigestRun, Follow, OutboxEmail
+from portal.needs.tokens import tracking_token_for
+from portal.notify.models import DigestRun, Follow, OutboxChannel, OutboxEmail
+from portal.projects.models import Project, ProjectFollow, ProjectUpdate, UpdateState
 from portal.workflow.models import TimelineEvent
 
 
@@ -28,6 +30,7 @@ def queue_email(
         text = render_template(f"notify/{template}.txt", **context)
     subject, _, body = text.strip().partition("\n")
     mail = OutboxEmail(
+        channel=OutboxChannel.EMAIL,
         to_address=to_address,
         subject=subject.strip()[:200],
         body_text=body.strip() + "\n",
@@ -66,8 +69,6 @@ def queue_status_update(need: Need, event: TimelineEvent) -> OutboxEmail | None:
     contact = need.contact
     if contact is None or not contact.email:
         return None
-    from portal.needs.services import tracking_token_for
-
     token = tracking_token_for(need)
     return queue_email(
         contact.email,
@@ -166,6 +167,42 @@ def notify_followers(need: Need, event: TimelineEvent) -> int:
     return queued
 
 
+def notify_project_followers(project: Project, kind: str, text: str = "") -> int:
+    """E-mail the project's followers who asked to hear at once: one SELECT for
+    all of them, one outbox INSERT each. The others read it on the project page
+    (or in their daily digest). Returns how many e-mails were queued."""
+    followers = db.session.scalars(
+        sa.select(User)
+        .join(ProjectFollow, ProjectFollow.user_id == User.id)
+        .where(
+            ProjectFollow.project_id == project.id,
+            ProjectFollow.stopped_at.is_(None),
+            User.active,
+            User.email_verified_at.is_not(None),
+            User.notify_followed == Delivery.IMMEDIATE,
+        )
+        .order_by(User.id)
+    ).all()
+    if not followers:
+        return 0
+    project_url = public_url("projects.show", project_id=project.id)
+    settings_url = public_url("me.index") + "#notifications"
+    default_locale = current_app.config["BABEL_DEFAULT_LOCALE"]
+    for user in followers:
+        queue_email(
+            user.email,
+            "project_update",
+            user.locale or default_locale,
+            user=user,
+            project=project,
+            kind=kind,
+            text=text,
+            project_url=project_url,
+            settings_url=settings_url,
+        )
+    return len(followers)
+
+
 #: At most this many need events and project updates per member in one digest.
 DIGEST_LIMIT = 100
 
@@ -215,8 +252,6 @@ def _project_updates_for(user_ids: list[int], now) -> dict[int, list[tuple]]:
     """The updates published on the projects each member follows (and did not
     stop following) since the last digest, as (update, project) pairs, oldest
     first: one query for a batch of members."""
-    from portal.projects.models import Project, ProjectFollow, ProjectUpdate, UpdateState
-
     # A held update counts from its approval, when the public first read it.
     published_on = sa.func.coalesce(ProjectUpdate.moderated_at, ProjectUpdate.created_at)
     stmt = (

@@ -23,6 +23,7 @@ from portal.core.settings import ESCALATE_AFTER_DAYS, get_int
 from portal.extensions import db
 from portal.models_base import utcnow
 from portal.needs.models import Need
+from portal.notify.services import public_url, queue_email
 from portal.partners import services as partner_services
 from portal.partners.models import (
     OPEN_ASSIGNMENT_STATES,
@@ -466,8 +467,6 @@ def _remind(now: datetime) -> int:
 def _queue_reminder_emails(
     need: Need, assignment: Assignment, organisation: Organisation, staff: dict[int, list[User]]
 ) -> None:
-    from portal.notify.services import public_url, queue_email
-
     link = public_url("partner.need", ref=need.ref)
     for user in staff.get(assignment.organisation_id, []):
         queue_email(

@@ -10,12 +10,11 @@ from datetime import date
 from decimal import Decimal
 
 import sqlalchemy as sa
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload, selectinload
 
 from portal.audit.services import record
-from portal.auth.models import Delivery, Role, User
+from portal.auth.models import Role, User
 from portal.domain import DomainError
 from portal.extensions import db
 from portal.models_base import UTCDateTime, commit_once, dialect_insert, insert_if_absent, utcnow
@@ -36,6 +35,7 @@ from portal.projects.models import (
     ResourceCommitment,
     UpdateState,
 )
+from portal.projects.signals import project_news
 from portal.voting.models import PriorityRound, RoundItem, Support
 from portal.workdays.services import local_today
 
@@ -676,7 +676,7 @@ def post_update(
         after={"update": update.id, "state": update.state.value},
     )
     if update.state == UpdateState.PUBLISHED:
-        notify_followers(project, "update", text=markdown)
+        project_news.send(project, kind="update", text=markdown)
     return update
 
 
@@ -737,7 +737,7 @@ def _decide_update(
 def approve_update(update: ProjectUpdate, admin: User, note: str = "") -> None:
     """Publish a held update; its followers hear of it now."""
     project = _decide_update(update, admin, UpdateState.PUBLISHED, note, "project.update_approve")
-    notify_followers(project, "update", text=update.body_markdown)
+    project_news.send(project, kind="update", text=update.body_markdown)
 
 
 def reject_update(update: ProjectUpdate, admin: User, reason: str = "") -> None:
@@ -794,7 +794,7 @@ def complete_milestone(
         after={"milestone": milestone.id, "done_on": done_on, "late": milestone.is_late(done_on)},
     )
     _refresh_progress(project)
-    notify_followers(project, "milestone", text=milestone.title)
+    project_news.send(project, kind="milestone", text=milestone.title)
 
 
 def _refresh_progress(project: Project) -> None:
@@ -864,7 +864,7 @@ def set_achieved(project: Project, user: User, value: int) -> bool:
     record(
         user, "project.achieved", project, before={"achieved": before}, after={"achieved": value}
     )
-    notify_followers(project, "achieved", text=f"{value} / {project.target_value}")
+    project_news.send(project, kind="achieved", text=f"{value} / {project.target_value}")
     return True
 
 
@@ -906,7 +906,7 @@ def change_status(project: Project, user: User, status: ProjectStatus) -> None:
         project.completed_at = None
     db.session.flush()
     record(user, "project.status", project, before={"status": before}, after={"status": status})
-    notify_followers(project, "status")
+    project_news.send(project, kind="status", text="")
 
 
 @dataclass
@@ -992,43 +992,3 @@ def mark_delivered(project: Project, commitment: ResourceCommitment, user: User)
 def link_more_needs(project: Project, user: User, needs: list[Need]) -> list[Need]:
     _check(project, user)
     return link_needs(project, needs, user)
-
-
-# --- followers hear about it -------------------------------------------------------
-
-
-def notify_followers(project: Project, kind: str, text: str = "") -> int:
-    """E-mail the followers who asked to hear at once: one SELECT for all of
-    them, one outbox INSERT each. The others read it on the project page."""
-    from portal.notify.services import public_url, queue_email
-
-    followers = db.session.scalars(
-        sa.select(User)
-        .join(ProjectFollow, ProjectFollow.user_id == User.id)
-        .where(
-            ProjectFollow.project_id == project.id,
-            ProjectFollow.stopped_at.is_(None),
-            User.active,
-            User.email_verified_at.is_not(None),
-            User.notify_followed == Delivery.IMMEDIATE,
-        )
-        .order_by(User.id)
-    ).all()
-    if not followers:
-        return 0
-    project_url = public_url("projects.show", project_id=project.id)
-    settings_url = public_url("me.index") + "#notifications"
-    default_locale = current_app.config["BABEL_DEFAULT_LOCALE"]
-    for user in followers:
-        queue_email(
-            user.email,
-            "project_update",
-            user.locale or default_locale,
-            user=user,
-            project=project,
-            kind=kind,
-            text=text,
-            project_url=project_url,
-            settings_url=settings_url,
-        )
-    return len(followers)

@@ -18,6 +18,7 @@ from portal.models_base import utcnow
 from portal.moderation.services import need_flags
 from portal.needs import services as needs_services
 from portal.needs.models import Channel
+from portal.needs.tokens import tracking_token_for
 from portal.open311.questions import ask_questions, save_answers
 from portal.partners import services as partner_services
 from portal.partners.models import AssignmentRequest
@@ -543,7 +544,7 @@ def intake_done():
         "triage/intake_done.html",
         context={
             "need": need,
-            "token": needs_services.tracking_token_for(need),
+            "token": tracking_token_for(need),
             "channel_labels": CHANNEL_LABELS,
         },
     )

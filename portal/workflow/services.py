@@ -1,8 +1,9 @@
 """The state machine of DESIGN.md as a table of allowed moves and who may make them.
 
 Every move goes through `transition()`: it checks the table, changes the need,
-appends a timeline event and queues the notifications in the caller's
-transaction. Views and other services never assign `need.status` themselves.
+appends a timeline event and announces it (`portal.workflow.signals`; notify
+queues its e-mails) in the caller's transaction. Views and other services
+never assign `need.status` themselves.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from portal.partners.models import (
     Organisation,
 )
 from portal.workflow.models import TimelineEvent
+from portal.workflow.signals import need_event_recorded, need_moved
 from portal.workflow.statuses import with_trait
 
 S = NeedStatus
@@ -536,11 +538,10 @@ def transition(
             before={"status": current.value if current else None},
             after={"status": move.target.value, "organisation_id": event_organisation_id},
         )
-    if move.notifies and not internal:
-        from portal.notify.services import notify_followers, queue_status_update
-
-        queue_status_update(need, event)
-        notify_followers(need, event)
+    # Subscribers (notify) add their outbox rows to this same transaction.
+    need_moved.send(
+        need, event=event, move=move, actor=actor, notify=move.notifies and not internal
+    )
     return event
 
 
@@ -594,6 +595,8 @@ EVENT_ROLES = {
     "escalated": {R.SYSTEM},
 }
 INTERNAL_EVENTS = frozenset({"note", "reminder", "escalated"})
+#: Steps the submitter and the followers hear of (the others stay on the timeline).
+ANNOUNCED_EVENTS = frozenset({"update", "extension_granted", "extension_refused"})
 
 
 def record_event(
@@ -606,7 +609,8 @@ def record_event(
     notify: bool = True,
 ) -> TimelineEvent:
     """A step on the timeline that does not move the status (an update, a
-    note, a request and its answer, feedback, a correction)."""
+    note, a request and its answer, feedback, a correction). With
+    `notify=False` it is announced as not news for the submitter and followers."""
     roles = EVENT_ROLES.get(kind)
     if roles is None:
         raise WorkflowError(_("Unknown action."))
@@ -635,9 +639,11 @@ def record_event(
         from portal.audit.services import record
 
         record(actor.user, f"need.{kind}", need, after={"text": text[:200]})
-    if notify and not internal and kind in ("update", "extension_granted", "extension_refused"):
-        from portal.notify.services import notify_followers, queue_status_update
-
-        queue_status_update(need, event)
-        notify_followers(need, event)
+    need_event_recorded.send(
+        need,
+        event=event,
+        kind=kind,
+        actor=actor,
+        notify=notify and not internal and kind in ANNOUNCED_EVENTS,
+    )
     return event

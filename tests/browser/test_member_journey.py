@@ -10,7 +10,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from portal.notify.mailer import deliver_outbox
+from portal.notify.channels import deliver_outbox
 
 pytestmark = pytest.mark.browser
 

@@ -10,7 +10,7 @@ from aiosmtpd.controller import Controller
 
 from portal.auth.models import User
 from portal.extensions import db
-from portal.notify.mailer import deliver_outbox
+from portal.notify.channels import deliver_outbox
 from tests.conftest import csrf_token_from
 from tests.notify.test_mailer import RecordingHandler, free_port
 

@@ -21,9 +21,11 @@ from aiosmtpd.controller import Controller
 
 from portal.extensions import db
 from portal.models_base import utcnow
-from portal.notify import mailer
-from portal.notify.mailer import deliver_outbox, retry_delay
-from portal.notify.models import OutboxEmail, OutboxStatus
+from portal.notify import channels, mailer
+from portal.notify.channels import SENDERS, deliver_outbox
+from portal.notify.delivery import DeliveryReport, retry_delay
+from portal.notify.mailer import send_email_batch
+from portal.notify.models import OutboxChannel, OutboxEmail, OutboxStatus
 
 SUBJECT = "您的诉求已收到：小区路灯不亮"
 BODY = "您好！\n\n我们已收到您的诉求，编号 HJ-2026-0001。\n谢谢您的参与。\n"
@@ -375,3 +377,57 @@ def test_concurrent_workers_never_send_the_same_mail(app, smtp_handler):
     assert sum(1 for count in sent_by if count) > 1  # they really worked side by side
     statuses = db.session.scalars(sa.select(OutboxEmail.status)).all()
     assert set(statuses) == {OutboxStatus.SENT}
+
+
+# --- channels: the e-mail sender sends e-mail rows only ---------------------------
+
+
+def _raw_row(mail_id: int) -> dict:
+    row = db.session.execute(
+        sa.text("SELECT channel, status, attempts, last_error FROM outbox_emails WHERE id = :id"),
+        {"id": mail_id},
+    ).one()
+    return dict(row._mapping)
+
+
+def test_a_row_of_a_channel_without_a_sender_is_not_sent_by_the_email_sender(app, smtp_handler):
+    email_id = queue("ana@example.org")
+    # A row written by a later release (an SMS to a phone number) while this
+    # worker, which has no SMS sender, still runs.
+    sms_id = queue("+8613800000000", subject="短信", body="您的诉求已解决。\n")
+    db.session.execute(
+        sa.text("UPDATE outbox_emails SET channel = 'sms' WHERE id = :id"), {"id": sms_id}
+    )
+    db.session.commit()
+    assert "sms" not in {channel.value for channel in SENDERS}
+    assert outbox(email_id).channel == OutboxChannel.EMAIL  # the default
+
+    assert send_email_batch().sent == 1
+    report = deliver_outbox(now=utcnow() + timedelta(days=1))  # every channel, later
+
+    assert report.handled == 0
+    assert smtp_handler.recipients == ["ana@example.org"]
+    assert _raw_row(sms_id) == {
+        "channel": "sms",
+        "status": "queued",
+        "attempts": 0,
+        "last_error": "",
+    }
+
+
+def test_send_mail_runs_the_sender_of_every_channel(app, smtp_handler, monkeypatch):
+    calls = []
+
+    def pager_sender(now=None, limit=None):
+        calls.append(limit)
+        return DeliveryReport(sent=2, retried=1)
+
+    monkeypatch.setitem(channels.SENDERS, "pager", pager_sender)
+    queue("ana@example.org")
+
+    result = app.test_cli_runner().invoke(args=["portal", "send-mail"])
+
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == "Outbox: 3 sent, 1 retried, 0 failed."
+    assert calls == [None]  # each sender applies its own batch size
+    assert smtp_handler.recipients == ["ana@example.org"]
