@@ -17,6 +17,7 @@ from portal.auth.models import User
 from portal.core.params import bounded_int, bounded_text
 from portal.extensions import db
 from portal.models_base import commit_once, utcnow
+from portal.needs import rules
 from portal.needs.models import (
     PUBLIC_STATUSES,
     Category,
@@ -55,7 +56,11 @@ def tracking_token_for(need: Need) -> str | None:
 
 
 def active_categories() -> list[Category]:
-    stmt = sa.select(Category).where(Category.is_active).order_by(Category.position, Category.id)
+    stmt = (
+        sa.select(Category)
+        .where(rules.category_accepts_needs())
+        .order_by(Category.position, Category.id)
+    )
     return list(db.session.scalars(stmt))
 
 

@@ -26,7 +26,6 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from email_validator import EmailNotValidError, validate_email
 from flask import current_app, request
 from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
@@ -36,6 +35,7 @@ from portal.extensions import db
 from portal.forms import clean_text
 from portal.i18n import current_locale_code
 from portal.models_base import utcnow
+from portal.needs import rules
 from portal.needs.models import (
     PUBLIC_STATUSES,
     SUPPORTABLE_STATUSES,
@@ -66,15 +66,9 @@ RESULTS_MAX = 1000
 OFFSET_MAX = 100_000
 DATE_RANGE_MAX = timedelta(days=90)
 IDS_MAX = 1000
-DESCRIPTION_MAX = 4000
-TITLE_MAX = 120
-TITLE_MIN = 4
-PLACE_MAX = 200
-NAME_MAX = 100
-PHONE_MAX = 40
+#: Fields only the API has; the others follow `portal.needs.rules`, like the web form.
 CLIENT_ID_MAX = 100
 MEDIA_URL_MAX = 500
-EMAIL_MAX = 254
 IDEMPOTENCY_KEY_MAX = 64
 TOKEN_MAX = 64
 _UNENCODED_PLUS = re.compile(r" (\d\d:?\d\d)$")
@@ -157,7 +151,7 @@ def service_list() -> list[dict]:
         db.session.scalars(
             sa.select(Category)
             .options(joinedload(Category.default_partner))
-            .where(Category.is_active.is_(True))
+            .where(rules.category_accepts_needs())
             .order_by(Category.position, Category.id)
         )
     )
@@ -178,7 +172,7 @@ def service_list() -> list[dict]:
 
 def active_service(code: str) -> Category:
     category = db.session.scalar(
-        sa.select(Category).where(Category.code == code, Category.is_active.is_(True))
+        sa.select(Category).where(Category.code == code, rules.category_accepts_needs())
     )
     if category is None:
         raise Open311Error(404, _("Unknown service_code “%(code)s”.", code=code[:100]))
@@ -474,6 +468,8 @@ def require_api_key(api_key: ApiKey | None, raw: str) -> ApiKey:
 
 
 def _field(form, name: str, maximum: int, errors: list[str]) -> str:
+    """The field's text (control characters dropped, as the web form does), or
+    "" with an error when it is longer than `maximum`."""
     value = clean_text(form.get(name)) or ""
     if len(value) > maximum:
         errors.append(_("%(name)s: at most %(max)d characters.", name=name, max=maximum))
@@ -498,16 +494,22 @@ def _coordinate(form, name: str, limit: float, errors: list[str]) -> float | Non
 
 
 def _email(form, errors: list[str]) -> str:
-    value = (form.get("email") or "").strip()
+    value = clean_text(form.get("email")) or ""
     if not value:
         return ""
-    if len(value) > EMAIL_MAX:
+    if rules.EMAIL.too_long(value):
         errors.append(_("email: the address is too long."))
         return ""
-    try:
-        validate_email(value, check_deliverability=False)
-    except EmailNotValidError:
+    if not rules.email_is_valid(value):
         errors.append(_("email: please give a valid e-mail address."))
+        return ""
+    return value
+
+
+def _phone(form, errors: list[str]) -> str:
+    value = _field(form, "phone", rules.PHONE.max, errors)
+    if not rules.phone_is_valid(value):
+        errors.append(_("phone: use digits, spaces and + - ( ) only."))
         return ""
     return value
 
@@ -549,9 +551,10 @@ def derive_title(description: str, service_name: str) -> str:
     """The first line of the description, shortened to the title's length; the
     service's name when that line is too short to say anything."""
     first = next((line.strip() for line in description.splitlines() if line.strip()), "")
-    if len(first) > TITLE_MAX:
-        first = first[: TITLE_MAX - 1].rstrip() + "…"
-    return first if len(first) >= TITLE_MIN else service_name[:TITLE_MAX]
+    title = rules.TITLE
+    if title.too_long(first):
+        first = first[: title.max - 1].rstrip() + "…"
+    return service_name[: title.max] if title.too_short(first) else first
 
 
 def _idempotency_key(api_key: ApiKey, form) -> str:
@@ -593,20 +596,21 @@ def submit_request(form, api_key: ApiKey) -> CreatedRequest:
     lon = _coordinate(form, "long", 180, errors)
     if (lat is None) != (lon is None) and not errors:
         errors.append(_("lat and long go together: please give both."))
-    address = _field(form, "address_string", PLACE_MAX, errors)
-    address_id = _field(form, "address_id", PLACE_MAX, errors)
+    address = _field(form, "address_string", rules.PLACE.max, errors)
+    address_id = _field(form, "address_id", rules.PLACE.max, errors)
     if not errors and lat is None and not address and not address_id:
         errors.append(_("A location is required: lat and long, address_string or address_id."))
-    description = _field(form, "description", DESCRIPTION_MAX, errors)
+    description = _field(form, "description", rules.DESCRIPTION.max, errors)
     if not description and not any(e.startswith("description") for e in errors):
         errors.append(_("description is required: please describe the request."))
     email = _email(form, errors)
-    first_name = _field(form, "first_name", NAME_MAX, errors)
-    last_name = _field(form, "last_name", NAME_MAX, errors)
+    name_max = rules.NAME.max
+    first_name = _field(form, "first_name", name_max, errors)
+    last_name = _field(form, "last_name", name_max, errors)
     name = " ".join(part for part in (first_name, last_name) if part)
-    if len(name) > NAME_MAX:
-        errors.append(_("first_name and last_name: at most %(max)d characters.", max=NAME_MAX))
-    phone = _field(form, "phone", PHONE_MAX, errors)
+    if len(name) > name_max:
+        errors.append(_("first_name and last_name: at most %(max)d characters.", max=name_max))
+    phone = _phone(form, errors)
     device_id = _field(form, "device_id", CLIENT_ID_MAX, errors)
     account_id = _field(form, "account_id", CLIENT_ID_MAX, errors)
     media_url = _media_url(form, errors)
@@ -631,7 +635,7 @@ def submit_request(form, api_key: ApiKey) -> CreatedRequest:
         idempotency_key=key,
         locale=current_locale_code(),
         channel=Channel.API,
-        name=name[:NAME_MAX],
+        name=name[:name_max],
         phone=phone,
         lat=lat,
         lon=lon,

@@ -23,6 +23,7 @@ from portal.extensions import db
 from portal.models_base import dialect_insert, utcnow
 from portal.moderation.services import need_flags
 from portal.needs.models import Category, Channel, Need, NeedStatus
+from portal.needs.rules import STAFF_CHANNELS
 from portal.needs.services import Submission, submit_need
 from portal.notify.models import Follow
 from portal.partners.models import (
@@ -49,8 +50,6 @@ from portal.workflow.services import (
 #: holds (never routed, or returned by a partner's decline).
 QUEUE_STATUSES = (NeedStatus.SUBMITTED, NeedStatus.OPEN)
 QUEUE_PER_PAGE = 25
-#: Channels staff enter needs through (web and API are the public's own).
-STAFF_CHANNELS = (Channel.PHONE, Channel.WALK_IN, Channel.STAFF)
 #: How far ahead an admin may set a due date.
 MAX_DUE_DAYS = 366
 
