@@ -22,6 +22,7 @@ from wtforms.validators import DataRequired, Length, Optional, Regexp, Validatio
 from portal.core.params import coerce_id
 from portal.forms import clean_text
 from portal.needs import rules
+from portal.needs.services import Submission
 from portal.photos.forms import photos_field
 
 IDEMPOTENCY_KEY = re.compile(r"^[0-9a-f]{32}$")
@@ -136,3 +137,20 @@ class NeedForm(FlaskForm):
     def validate_category(self, field):
         if field.data not in self._category_ids:
             raise ValidationError(_l("Please choose a category."))
+
+    def submission(self, key: str, *, locale: str, answers, photos) -> Submission:
+        """What the form says, for `portal.needs.submission.submit`: `key` is the
+        form's idempotency key bound to the session (`bind_form_key`), `answers`
+        the checked answers to the category's questions, `photos` the batch the
+        form received."""
+        return Submission(
+            title=self.title.data,
+            body=self.body.data,
+            category_id=self.category.data,
+            place=self.place.data or "",
+            email=self.email.data or "",
+            idempotency_key=key,
+            locale=locale,
+            answers=answers,
+            photos=photos,
+        )

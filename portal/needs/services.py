@@ -7,7 +7,8 @@ import hmac
 import re
 import secrets
 from base64 import urlsafe_b64encode
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from flask import current_app
@@ -16,7 +17,7 @@ from sqlalchemy.orm import joinedload
 from portal.auth.models import User
 from portal.core.params import bounded_int, bounded_text
 from portal.extensions import db
-from portal.models_base import commit_once, utcnow
+from portal.models_base import utcnow
 from portal.needs import rules
 from portal.needs.models import (
     PUBLIC_STATUSES,
@@ -29,6 +30,9 @@ from portal.needs.models import (
 from portal.notify.services import follow, queue_submission_receipt
 from portal.workflow.models import TimelineEvent
 from portal.workflow.services import Actor, transition
+
+if TYPE_CHECKING:
+    from portal.photos.services import PhotoBatch
 
 
 def new_idempotency_key() -> str:
@@ -89,6 +93,11 @@ class Submission:
     #: form and at staff intake (both require it), on Open311 only when the
     #: client says its user did (`consent=true`).
     consent: bool = True
+    #: The answers to the category's questions, by question id (checked by
+    #: `validate_answers`), and the photos the form received: saved with the
+    #: need by `portal.needs.submission.submit`.
+    answers: dict[int, list[str]] = field(default_factory=dict)
+    photos: PhotoBatch | None = None
 
 
 def submit_need(data: Submission, actor: Actor, submitter: User | None = None) -> tuple[Need, str]:
@@ -129,11 +138,6 @@ def submit_need(data: Submission, actor: Actor, submitter: User | None = None) -
         follow(need, submitter)  # the submitter hears about their own need
     db.session.flush()
     return need, token
-
-
-def commit_submission(key: str, create) -> Need:
-    """The submitting view's single commit: one need per form (web, intake, API)."""
-    return commit_once(Need, key, create)
 
 
 def need_by_tracking_token(token: str) -> Need | None:

@@ -35,7 +35,7 @@ from portal.extensions import db
 from portal.forms import clean_text
 from portal.i18n import current_locale_code
 from portal.models_base import utcnow
-from portal.needs import rules
+from portal.needs import rules, submission
 from portal.needs.models import (
     PUBLIC_STATUSES,
     SUPPORTABLE_STATUSES,
@@ -44,11 +44,11 @@ from portal.needs.models import (
     Need,
     NeedStatus,
 )
-from portal.needs.services import Submission, commit_submission, submit_need
+from portal.needs.services import Submission
 from portal.open311.formats import w3c_datetime
 from portal.open311.models import ApiKey, CategoryQuestion, QuestionKind, RequestToken
 from portal.open311.openapi import SPECIFICATION, api_base_url
-from portal.open311.questions import active_questions, save_answers, validate_answers
+from portal.open311.questions import active_questions, validate_answers
 from portal.partners.models import OPEN_ASSIGNMENT_STATES, Assignment
 from portal.photos.services import first_public_photo_keys, photo_url
 from portal.workflow.models import TimelineEvent
@@ -582,10 +582,10 @@ class CreatedRequest:
     account_id: str
 
 
-def submit_request(form, api_key: ApiKey) -> CreatedRequest:
-    """Check a POSTed request and create its need (channel API) with its answers
-    and a token, in one transaction (this function commits, through
-    `commit_submission`, so a retried idempotency key cannot duplicate)."""
+def parse_request(form, api_key: ApiKey) -> Submission:
+    """A POSTed request as a submission (channel API), checked with the web
+    form's rules (`portal.needs.rules`) and the category's questions; every
+    problem found is listed in one Open311Error."""
     code = (form.get("service_code") or "").strip()
     if not code:
         raise Open311Error(400, _("service_code is required."))
@@ -624,15 +624,14 @@ def submit_request(form, api_key: ApiKey) -> CreatedRequest:
     if errors:
         raise Open311Error(400, *errors)
 
-    key = _idempotency_key(api_key, form)
-    data = Submission(
+    return Submission(
         title=derive_title(description, category.name),
         body=description,
         category_id=category.id,
         # No address register here: an address_id is kept as the place text.
         place=address or address_id,
         email=email,
-        idempotency_key=key,
+        idempotency_key=_idempotency_key(api_key, form),
         locale=current_locale_code(),
         channel=Channel.API,
         name=name[:name_max],
@@ -643,18 +642,24 @@ def submit_request(form, api_key: ApiKey) -> CreatedRequest:
         account_id=account_id,
         media_url=media_url,
         consent=consent,
+        answers=answers,
     )
 
-    def create() -> Need:
-        need, _tracking_token = submit_need(data, Actor.public())
-        save_answers(need, answers)
+
+def submit_request(form, api_key: ApiKey) -> CreatedRequest:
+    """Check a POSTed request and create its need through the one submission
+    service, with a token for the client in the same transaction. This
+    function commits (`submit` does), so a retried idempotency key cannot
+    duplicate."""
+    data = parse_request(form, api_key)
+
+    def issue_token(need: Need) -> None:
         db.session.add(
             RequestToken(token=secrets.token_hex(16), need_id=need.id, api_key_id=api_key.id)
         )
         db.session.flush()
-        return need
 
-    need = commit_submission(key, create)
+    need, _tracking_token = submission.submit(data, Actor.public(), on_created=issue_token)
     token = db.session.scalar(
         sa.select(RequestToken.token)
         .where(RequestToken.need_id == need.id)
@@ -663,7 +668,7 @@ def submit_request(form, api_key: ApiKey) -> CreatedRequest:
     )
     if token is None or need.channel != Channel.API:
         raise Open311Error(400, _("idempotency_key was already used for another request."))
-    return CreatedRequest(token=token, need=need, account_id=account_id)
+    return CreatedRequest(token=token, need=need, account_id=data.account_id)
 
 
 def created_reply(created: CreatedRequest) -> list[dict]:

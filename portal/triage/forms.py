@@ -29,6 +29,7 @@ from portal.forms import check_day_in_range, clean_text
 from portal.needs import rules
 from portal.needs.forms import NeedForm, Satisfies, Within
 from portal.needs.models import Channel
+from portal.needs.services import Submission
 from portal.partners.models import AssignmentState
 
 CHANNEL_LABELS = {
@@ -269,3 +270,10 @@ class IntakeForm(NeedForm):
     def validate_channel(self, field):
         if field.data not in rules.STAFF_CHANNELS:
             raise ValidationError(_l("Choose how the need reached you."))
+
+    def submission(self, key: str, **kwargs) -> Submission:
+        data = super().submission(key, **kwargs)
+        data.name = self.contact_name.data or ""
+        data.phone = self.phone.data or ""
+        data.channel = Channel(self.channel.data)
+        return data

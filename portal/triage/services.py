@@ -23,8 +23,6 @@ from portal.extensions import db
 from portal.models_base import dialect_insert, utcnow
 from portal.moderation.services import need_flags
 from portal.needs.models import Category, Channel, Need, NeedStatus
-from portal.needs.rules import STAFF_CHANNELS
-from portal.needs.services import Submission, submit_need
 from portal.notify.models import Follow
 from portal.partners.models import (
     OPEN_ASSIGNMENT_STATES,
@@ -565,17 +563,6 @@ def bulk_apply(
 
 
 # --- staff-assisted intake ---------------------------------------------------------
-
-
-def staff_intake(data: Submission, user: User) -> tuple[Need, str]:
-    if data.channel not in STAFF_CHANNELS:
-        raise TriageError(_("Choose how the need reached you."))
-    from portal.audit.services import record
-
-    need, token = submit_need(data, Actor.staff(user), submitter=None)
-    # Who entered it and how it reached them (written once the reference exists).
-    record(user, "need.intake", need, after={"status": need.status.value, "channel": data.channel})
-    return need, token
 
 
 def intake_locale() -> str:
