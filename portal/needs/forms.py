@@ -1,6 +1,11 @@
+"""The web form of a need; staff intake's form extends it. Their field limits
+are the rules of `portal.needs.rules`, read when the form is checked, so the
+Open311 parser and these forms cannot drift apart."""
+
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -12,13 +17,53 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, ValidationError
+from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
 from portal.core.params import coerce_id
 from portal.forms import clean_text
+from portal.needs import rules
+from portal.needs.services import Submission
 from portal.photos.forms import photos_field
 
 IDEMPOTENCY_KEY = re.compile(r"^[0-9a-f]{32}$")
+
+
+class Within(Length):
+    """WTForms' Length with the bounds of one of `portal.needs.rules`' limits,
+    read each time the form is checked or drawn (`maxlength` included): change
+    the rule and the form follows."""
+
+    def __init__(self, limits: rules.TextLimits, message=None):
+        self.limits = limits
+        self.message = message
+
+    @property
+    def min(self) -> int:
+        return self.limits.min or -1
+
+    @property
+    def max(self) -> int:
+        return self.limits.max
+
+    @property
+    def field_flags(self) -> dict[str, int]:
+        flags = {"maxlength": self.limits.max}
+        if self.limits.min:
+            flags["minlength"] = self.limits.min
+        return flags
+
+
+class Satisfies:
+    """A field's text must pass one of `portal.needs.rules`' checks (empty text
+    is left to Optional or DataRequired)."""
+
+    def __init__(self, check: Callable[[str], bool], message):
+        self.check = check
+        self.message = message
+
+    def __call__(self, form, field):
+        if field.data and not self.check(field.data):
+            raise ValidationError(self.message)
 
 
 class NeedForm(FlaskForm):
@@ -27,9 +72,8 @@ class NeedForm(FlaskForm):
         filters=[clean_text],
         validators=[
             DataRequired(_l("Please give your need a title.")),
-            Length(
-                min=4,
-                max=120,
+            Within(
+                rules.TITLE,
                 message=_l("The title must be between %(min)d and %(max)d characters."),
             ),
         ],
@@ -40,9 +84,8 @@ class NeedForm(FlaskForm):
         filters=[clean_text],
         validators=[
             DataRequired(_l("Please describe your need.")),
-            Length(
-                min=10,
-                max=4000,
+            Within(
+                rules.DESCRIPTION,
                 message=_l("The description must be between %(min)d and %(max)d characters."),
             ),
         ],
@@ -58,7 +101,7 @@ class NeedForm(FlaskForm):
         filters=[clean_text],
         validators=[
             Optional(),
-            Length(max=200, message=_l("The place must be at most %(max)d characters.")),
+            Within(rules.PLACE, message=_l("The place must be at most %(max)d characters.")),
         ],
         description=_l("Street, building or area, if it helps. No private address needed."),
     )
@@ -68,8 +111,8 @@ class NeedForm(FlaskForm):
         filters=[clean_text],
         validators=[
             Optional(),
-            Length(max=254, message=_l("The e-mail address is too long.")),
-            Email(_l("Please enter a valid e-mail address."), check_deliverability=False),
+            Within(rules.EMAIL, message=_l("The e-mail address is too long.")),
+            Satisfies(rules.email_is_valid, _l("Please enter a valid e-mail address.")),
         ],
         description=_l("To receive the tracking link and updates. Never shown publicly."),
     )
@@ -94,3 +137,20 @@ class NeedForm(FlaskForm):
     def validate_category(self, field):
         if field.data not in self._category_ids:
             raise ValidationError(_l("Please choose a category."))
+
+    def submission(self, key: str, *, locale: str, answers, photos) -> Submission:
+        """What the form says, for `portal.needs.submission.submit`: `key` is the
+        form's idempotency key bound to the session (`bind_form_key`), `answers`
+        the checked answers to the category's questions, `photos` the batch the
+        form received."""
+        return Submission(
+            title=self.title.data,
+            body=self.body.data,
+            category_id=self.category.data,
+            place=self.place.data or "",
+            email=self.email.data or "",
+            idempotency_key=key,
+            locale=locale,
+            answers=answers,
+            photos=photos,
+        )

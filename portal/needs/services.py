@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from flask import current_app
@@ -13,7 +14,8 @@ from sqlalchemy.orm import joinedload
 from portal.auth.models import User
 from portal.core.params import bounded_int, bounded_text
 from portal.extensions import db
-from portal.models_base import commit_once, utcnow
+from portal.models_base import utcnow
+from portal.needs import rules
 from portal.needs.models import (
     Category,
     Channel,
@@ -26,13 +28,20 @@ from portal.needs.tokens import derive_tracking_token, hash_token
 from portal.workflow.models import TimelineEvent
 from portal.workflow.services import Actor, transition
 
+if TYPE_CHECKING:
+    from portal.photos.services import PhotoBatch
+
 
 def new_idempotency_key() -> str:
     return secrets.token_hex(16)
 
 
 def active_categories() -> list[Category]:
-    stmt = sa.select(Category).where(Category.is_active).order_by(Category.position, Category.id)
+    stmt = (
+        sa.select(Category)
+        .where(rules.category_accepts_needs())
+        .order_by(Category.position, Category.id)
+    )
     return list(db.session.scalars(stmt))
 
 
@@ -61,6 +70,11 @@ class Submission:
     #: form and at staff intake (both require it), on Open311 only when the
     #: client says its user did (`consent=true`).
     consent: bool = True
+    #: The answers to the category's questions, by question id (checked by
+    #: `validate_answers`), and the photos the form received: saved with the
+    #: need by `portal.needs.submission.submit`.
+    answers: dict[int, list[str]] = field(default_factory=dict)
+    photos: PhotoBatch | None = None
 
 
 def submit_need(data: Submission, actor: Actor, submitter: User | None = None) -> tuple[Need, str]:
@@ -101,11 +115,6 @@ def submit_need(data: Submission, actor: Actor, submitter: User | None = None) -
     need_submitted.send(need, tracking_token=token, submitter=submitter)
     db.session.flush()
     return need, token
-
-
-def commit_submission(key: str, create) -> Need:
-    """The submitting view's single commit: one need per form (web, intake, API)."""
-    return commit_once(Need, key, create)
 
 
 def need_by_tracking_token(token: str) -> Need | None:

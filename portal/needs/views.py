@@ -13,14 +13,14 @@ from portal.forms import EmptyForm, bind_form_key, new_form_key
 from portal.htmx import redirect_after_post, render, render_invalid
 from portal.i18n import current_locale_code
 from portal.models_base import utcnow
-from portal.needs import services
+from portal.needs import services, submission
 from portal.needs.forms import NeedForm
 from portal.needs.models import NeedStatus
 from portal.needs.tokens import tracking_token_for
 from portal.notify.services import is_following
-from portal.open311.questions import ask_questions, save_answers
+from portal.open311.questions import ask_questions
 from portal.partners.services import current_assignment
-from portal.photos.services import attach_photos, photos_for_need, receive_form_photos
+from portal.photos.services import photos_for_need, receive_form_photos
 from portal.photos.views import accepts_photos
 from portal.privacy import services as privacy
 from portal.projects.services import projects_for_need
@@ -114,24 +114,9 @@ def new():
         )
 
     key = bind_form_key(form.idempotency_key.data)
-    data = services.Submission(
-        title=form.title.data,
-        body=form.body.data,
-        category_id=form.category.data,
-        place=form.place.data or "",
-        email=form.email.data or "",
-        idempotency_key=key,
-        locale=current_locale_code(),
-    )
+    data = form.submission(key, locale=current_locale_code(), answers=asked.answers, photos=photos)
     user = current_user if current_user.is_authenticated else None
-
-    def create():
-        need = services.submit_need(data, Actor.public(user), submitter=user)[0]
-        save_answers(need, asked.answers)  # in the same transaction as the need
-        attach_photos(need, photos, uploader=user)  # files move in place after the commit
-        return need
-
-    need = services.commit_submission(key, create)
+    need, _token = submission.submit(data, Actor.public(user), submitter=user)  # commits once
     session[JUST_SUBMITTED] = {"ref": need.ref, "key": key}
     return redirect_after_post(url_for("needs.submitted"))
 

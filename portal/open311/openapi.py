@@ -13,10 +13,12 @@ from typing import Any
 
 from flask import current_app
 
+from portal.needs import rules
+
 API_PREFIX = "/open311/v2"
 FORMATS = ("json", "xml")
 MEDIA_TYPES = {"json": "application/json", "xml": "text/xml"}
-DESCRIPTION_MAX = 4000
+DESCRIPTION_MAX = rules.DESCRIPTION.max  # the web form's limit, checked by parse_request
 PAGE_SIZE_MAX = 1000
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 
@@ -217,7 +219,12 @@ SCHEMAS: dict[str, Schema] = {
             "account_id": STRING,
             "first_name": STRING,
             "last_name": STRING,
-            "phone": STRING,
+            "phone": {
+                "type": "string",
+                "maxLength": rules.PHONE.max,
+                "pattern": rules.PHONE_CHARACTERS.pattern,
+                "description": "Digits, spaces and + - ( ) only, as on the web form.",
+            },
             "description": {"type": "string", "maxLength": DESCRIPTION_MAX},
             "media_url": {
                 "type": "string",

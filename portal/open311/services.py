@@ -26,7 +26,6 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from email_validator import EmailNotValidError, validate_email
 from flask import current_app, request
 from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
@@ -36,17 +35,18 @@ from portal.extensions import db
 from portal.forms import clean_text
 from portal.i18n import current_locale_code
 from portal.models_base import utcnow
+from portal.needs import rules, submission
 from portal.needs.models import (
     Category,
     Channel,
     Need,
     NeedStatus,
 )
-from portal.needs.services import Submission, commit_submission, submit_need
+from portal.needs.services import Submission
 from portal.open311.formats import w3c_datetime
 from portal.open311.models import ApiKey, CategoryQuestion, QuestionKind, RequestToken
 from portal.open311.openapi import SPECIFICATION, api_base_url
-from portal.open311.questions import active_questions, save_answers, validate_answers
+from portal.open311.questions import active_questions, validate_answers
 from portal.partners.models import OPEN_ASSIGNMENT_STATES, Assignment
 from portal.photos.services import first_public_photo_keys, photo_url
 from portal.workflow.models import TimelineEvent
@@ -68,15 +68,9 @@ RESULTS_MAX = 1000
 OFFSET_MAX = 100_000
 DATE_RANGE_MAX = timedelta(days=90)
 IDS_MAX = 1000
-DESCRIPTION_MAX = 4000
-TITLE_MAX = 120
-TITLE_MIN = 4
-PLACE_MAX = 200
-NAME_MAX = 100
-PHONE_MAX = 40
+#: Fields only the API has; the others follow `portal.needs.rules`, like the web form.
 CLIENT_ID_MAX = 100
 MEDIA_URL_MAX = 500
-EMAIL_MAX = 254
 IDEMPOTENCY_KEY_MAX = 64
 TOKEN_MAX = 64
 _UNENCODED_PLUS = re.compile(r" (\d\d:?\d\d)$")
@@ -159,7 +153,7 @@ def service_list() -> list[dict]:
         db.session.scalars(
             sa.select(Category)
             .options(joinedload(Category.default_partner))
-            .where(Category.is_active.is_(True))
+            .where(rules.category_accepts_needs())
             .order_by(Category.position, Category.id)
         )
     )
@@ -180,7 +174,7 @@ def service_list() -> list[dict]:
 
 def active_service(code: str) -> Category:
     category = db.session.scalar(
-        sa.select(Category).where(Category.code == code, Category.is_active.is_(True))
+        sa.select(Category).where(Category.code == code, rules.category_accepts_needs())
     )
     if category is None:
         raise Open311Error(404, _("Unknown service_code “%(code)s”.", code=code[:100]))
@@ -476,6 +470,8 @@ def require_api_key(api_key: ApiKey | None, raw: str) -> ApiKey:
 
 
 def _field(form, name: str, maximum: int, errors: list[str]) -> str:
+    """The field's text (control characters dropped, as the web form does), or
+    "" with an error when it is longer than `maximum`."""
     value = clean_text(form.get(name)) or ""
     if len(value) > maximum:
         errors.append(_("%(name)s: at most %(max)d characters.", name=name, max=maximum))
@@ -500,16 +496,22 @@ def _coordinate(form, name: str, limit: float, errors: list[str]) -> float | Non
 
 
 def _email(form, errors: list[str]) -> str:
-    value = (form.get("email") or "").strip()
+    value = clean_text(form.get("email")) or ""
     if not value:
         return ""
-    if len(value) > EMAIL_MAX:
+    if rules.EMAIL.too_long(value):
         errors.append(_("email: the address is too long."))
         return ""
-    try:
-        validate_email(value, check_deliverability=False)
-    except EmailNotValidError:
+    if not rules.email_is_valid(value):
         errors.append(_("email: please give a valid e-mail address."))
+        return ""
+    return value
+
+
+def _phone(form, errors: list[str]) -> str:
+    value = _field(form, "phone", rules.PHONE.max, errors)
+    if not rules.phone_is_valid(value):
+        errors.append(_("phone: use digits, spaces and + - ( ) only."))
         return ""
     return value
 
@@ -551,9 +553,10 @@ def derive_title(description: str, service_name: str) -> str:
     """The first line of the description, shortened to the title's length; the
     service's name when that line is too short to say anything."""
     first = next((line.strip() for line in description.splitlines() if line.strip()), "")
-    if len(first) > TITLE_MAX:
-        first = first[: TITLE_MAX - 1].rstrip() + "…"
-    return first if len(first) >= TITLE_MIN else service_name[:TITLE_MAX]
+    title = rules.TITLE
+    if title.too_long(first):
+        first = first[: title.max - 1].rstrip() + "…"
+    return service_name[: title.max] if title.too_short(first) else first
 
 
 def _idempotency_key(api_key: ApiKey, form) -> str:
@@ -581,10 +584,10 @@ class CreatedRequest:
     account_id: str
 
 
-def submit_request(form, api_key: ApiKey) -> CreatedRequest:
-    """Check a POSTed request and create its need (channel API) with its answers
-    and a token, in one transaction (this function commits, through
-    `commit_submission`, so a retried idempotency key cannot duplicate)."""
+def parse_request(form, api_key: ApiKey) -> Submission:
+    """A POSTed request as a submission (channel API), checked with the web
+    form's rules (`portal.needs.rules`) and the category's questions; every
+    problem found is listed in one Open311Error."""
     code = (form.get("service_code") or "").strip()
     if not code:
         raise Open311Error(400, _("service_code is required."))
@@ -595,20 +598,21 @@ def submit_request(form, api_key: ApiKey) -> CreatedRequest:
     lon = _coordinate(form, "long", 180, errors)
     if (lat is None) != (lon is None) and not errors:
         errors.append(_("lat and long go together: please give both."))
-    address = _field(form, "address_string", PLACE_MAX, errors)
-    address_id = _field(form, "address_id", PLACE_MAX, errors)
+    address = _field(form, "address_string", rules.PLACE.max, errors)
+    address_id = _field(form, "address_id", rules.PLACE.max, errors)
     if not errors and lat is None and not address and not address_id:
         errors.append(_("A location is required: lat and long, address_string or address_id."))
-    description = _field(form, "description", DESCRIPTION_MAX, errors)
+    description = _field(form, "description", rules.DESCRIPTION.max, errors)
     if not description and not any(e.startswith("description") for e in errors):
         errors.append(_("description is required: please describe the request."))
     email = _email(form, errors)
-    first_name = _field(form, "first_name", NAME_MAX, errors)
-    last_name = _field(form, "last_name", NAME_MAX, errors)
+    name_max = rules.NAME.max
+    first_name = _field(form, "first_name", name_max, errors)
+    last_name = _field(form, "last_name", name_max, errors)
     name = " ".join(part for part in (first_name, last_name) if part)
-    if len(name) > NAME_MAX:
-        errors.append(_("first_name and last_name: at most %(max)d characters.", max=NAME_MAX))
-    phone = _field(form, "phone", PHONE_MAX, errors)
+    if len(name) > name_max:
+        errors.append(_("first_name and last_name: at most %(max)d characters.", max=name_max))
+    phone = _phone(form, errors)
     device_id = _field(form, "device_id", CLIENT_ID_MAX, errors)
     account_id = _field(form, "account_id", CLIENT_ID_MAX, errors)
     media_url = _media_url(form, errors)
@@ -622,18 +626,17 @@ def submit_request(form, api_key: ApiKey) -> CreatedRequest:
     if errors:
         raise Open311Error(400, *errors)
 
-    key = _idempotency_key(api_key, form)
-    data = Submission(
+    return Submission(
         title=derive_title(description, category.name),
         body=description,
         category_id=category.id,
         # No address register here: an address_id is kept as the place text.
         place=address or address_id,
         email=email,
-        idempotency_key=key,
+        idempotency_key=_idempotency_key(api_key, form),
         locale=current_locale_code(),
         channel=Channel.API,
-        name=name[:NAME_MAX],
+        name=name[:name_max],
         phone=phone,
         lat=lat,
         lon=lon,
@@ -641,18 +644,24 @@ def submit_request(form, api_key: ApiKey) -> CreatedRequest:
         account_id=account_id,
         media_url=media_url,
         consent=consent,
+        answers=answers,
     )
 
-    def create() -> Need:
-        need, _tracking_token = submit_need(data, Actor.public())
-        save_answers(need, answers)
+
+def submit_request(form, api_key: ApiKey) -> CreatedRequest:
+    """Check a POSTed request and create its need through the one submission
+    service, with a token for the client in the same transaction. This
+    function commits (`submit` does), so a retried idempotency key cannot
+    duplicate."""
+    data = parse_request(form, api_key)
+
+    def issue_token(need: Need) -> None:
         db.session.add(
             RequestToken(token=secrets.token_hex(16), need_id=need.id, api_key_id=api_key.id)
         )
         db.session.flush()
-        return need
 
-    need = commit_submission(key, create)
+    need, _tracking_token = submission.submit(data, Actor.public(), on_created=issue_token)
     token = db.session.scalar(
         sa.select(RequestToken.token)
         .where(RequestToken.need_id == need.id)
@@ -661,7 +670,7 @@ def submit_request(form, api_key: ApiKey) -> CreatedRequest:
     )
     if token is None or need.channel != Channel.API:
         raise Open311Error(400, _("idempotency_key was already used for another request."))
-    return CreatedRequest(token=token, need=need, account_id=account_id)
+    return CreatedRequest(token=token, need=need, account_id=data.account_id)
 
 
 def created_reply(created: CreatedRequest) -> list[dict]:

@@ -21,14 +21,15 @@ from wtforms.validators import (
     InputRequired,
     Length,
     Optional,
-    Regexp,
     ValidationError,
 )
 
 from portal.core.params import coerce_id
 from portal.forms import check_day_in_range, clean_text
-from portal.needs.forms import NeedForm
+from portal.needs import rules
+from portal.needs.forms import NeedForm, Satisfies, Within
 from portal.needs.models import Channel
+from portal.needs.services import Submission
 from portal.partners.models import AssignmentState
 
 CHANNEL_LABELS = {
@@ -244,15 +245,15 @@ class IntakeForm(NeedForm):
     contact_name = StringField(
         _l("The person's name (optional)"),
         filters=[clean_text],
-        validators=[Length(max=100)],
+        validators=[Within(rules.NAME)],
         description=_l("So the partner can call back. Never shown publicly."),
     )
     phone = StringField(
         _l("The person's phone number (optional)"),
         filters=[clean_text],
         validators=[
-            Length(max=40),
-            Regexp(r"^[0-9+\-() ]*$", message=_l("Use digits, spaces and + - ( ) only.")),
+            Within(rules.PHONE),
+            Satisfies(rules.phone_is_valid, _l("Use digits, spaces and + - ( ) only.")),
         ],
     )
     consent = BooleanField(
@@ -262,10 +263,17 @@ class IntakeForm(NeedForm):
 
     def __init__(self, *args, categories=(), **kwargs):
         super().__init__(*args, categories=categories, **kwargs)
-        from portal.triage.services import STAFF_CHANNELS
-
-        self.channel.choices = [SelectChoice(c.value, CHANNEL_LABELS[c]) for c in STAFF_CHANNELS]
+        self.channel.choices = [
+            SelectChoice(c.value, CHANNEL_LABELS[c]) for c in rules.STAFF_CHANNELS
+        ]
 
     def validate_channel(self, field):
-        if field.data not in {c.value for c in Channel} or field.data in ("web", "api"):
+        if field.data not in rules.STAFF_CHANNELS:
             raise ValidationError(_l("Choose how the need reached you."))
+
+    def submission(self, key: str, **kwargs) -> Submission:
+        data = super().submission(key, **kwargs)
+        data.name = self.contact_name.data or ""
+        data.phone = self.phone.data or ""
+        data.channel = Channel(self.channel.data)
+        return data

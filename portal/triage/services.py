@@ -23,7 +23,6 @@ from portal.extensions import db
 from portal.models_base import dialect_insert, utcnow
 from portal.moderation.services import need_flags
 from portal.needs.models import Category, Channel, Need, NeedStatus
-from portal.needs.services import Submission, submit_need
 from portal.notify.models import Follow
 from portal.partners.models import (
     OPEN_ASSIGNMENT_STATES,
@@ -50,8 +49,6 @@ from portal.workflow.statuses import in_order, with_trait
 #: holds (never routed, or returned by a partner's decline).
 QUEUE_STATUSES = tuple(in_order(with_trait("in_triage")))
 QUEUE_PER_PAGE = 25
-#: Channels staff enter needs through (web and API are the public's own).
-STAFF_CHANNELS = (Channel.PHONE, Channel.WALK_IN, Channel.STAFF)
 #: How far ahead an admin may set a due date.
 MAX_DUE_DAYS = 366
 
@@ -551,17 +548,6 @@ def bulk_apply(
 
 
 # --- staff-assisted intake ---------------------------------------------------------
-
-
-def staff_intake(data: Submission, user: User) -> tuple[Need, str]:
-    if data.channel not in STAFF_CHANNELS:
-        raise TriageError(_("Choose how the need reached you."))
-    from portal.audit.services import record
-
-    need, token = submit_need(data, Actor.staff(user), submitter=None)
-    # Who entered it and how it reached them (written once the reference exists).
-    record(user, "need.intake", need, after={"status": need.status.value, "channel": data.channel})
-    return need, token
 
 
 def intake_locale() -> str:

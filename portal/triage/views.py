@@ -17,13 +17,14 @@ from portal.htmx import is_fragment_request, redirect_after_post, render, render
 from portal.models_base import utcnow
 from portal.moderation.services import need_flags
 from portal.needs import services as needs_services
+from portal.needs import submission
 from portal.needs.models import Channel
 from portal.needs.tokens import tracking_token_for
-from portal.open311.questions import ask_questions, save_answers
+from portal.open311.questions import ask_questions
 from portal.partners import services as partner_services
 from portal.partners.models import AssignmentRequest
 from portal.photos.forms import HidePhotoForm
-from portal.photos.services import attach_photos, photos_for_need, receive_form_photos
+from portal.photos.services import photos_for_need, receive_form_photos
 from portal.photos.views import accepts_photos
 from portal.triage import services
 from portal.triage.forms import (
@@ -498,28 +499,12 @@ def intake():
             error_status=photos.error_status,
         )
     key = bind_form_key(form.idempotency_key.data)
-    data = needs_services.Submission(
-        title=form.title.data,
-        body=form.body.data,
-        category_id=form.category.data,
-        place=form.place.data or "",
-        email=form.email.data or "",
-        name=form.contact_name.data or "",
-        phone=form.phone.data or "",
-        idempotency_key=key,
-        locale=services.intake_locale(),
-        channel=Channel(form.channel.data),
+    data = form.submission(
+        key, locale=services.intake_locale(), answers=asked.answers, photos=photos
     )
-
-    def create():
-        need = services.staff_intake(data, current_user)[0]
-        save_answers(need, asked.answers)  # in the same transaction as the need
-        attach_photos(need, photos, uploader=current_user)  # files move in after the commit
-        return need
-
     try:
-        needs_services.commit_submission(key, create)
-    except (WorkflowError, services.TriageError) as error:
+        submission.submit(data, Actor.staff(current_user))  # commits once
+    except (WorkflowError, submission.SubmissionError) as error:
         db.session.rollback()
         form.channel.errors = [*form.channel.errors, str(error)]
         photos.keep()
