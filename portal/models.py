@@ -3,6 +3,7 @@
 from portal.audit.models import AuditEntry, QualityCheck
 from portal.auth.models import LoginThrottle, RecoveryCode, User
 from portal.comments.models import Comment, CommentReport
+from portal.core.models import Setting
 from portal.feedback.models import Feedback
 from portal.moderation.models import SensitiveTerm
 from portal.needs.models import Category, Need, NeedContact
@@ -13,7 +14,6 @@ from portal.partners.models import (
     AssignmentRequest,
     Organisation,
     OrganisationResource,
-    Setting,
 )
 from portal.photos.models import Photo
 from portal.projects.models import (

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from portal.core.models import Setting
 from portal.extensions import db
-from portal.partners.models import Setting
 
 #: When on, publishing a need routes it at once to its category's default partner.
 ROUTE_ON_PUBLISH = "route_on_publish"

@@ -25,6 +25,7 @@ from flask_babel import gettext as _
 
 from portal.audit.services import record
 from portal.auth.models import Role, User
+from portal.core.models import Setting
 from portal.core.settings import (
     COMMENT_PREMODERATION,
     LINKS_MIN_CONTRIBUTIONS,
@@ -38,7 +39,6 @@ from portal.models_base import dialect_insert, insert_if_absent, utcnow
 from portal.moderation.links import count_links
 from portal.moderation.matching import Matcher, Term, term_key
 from portal.moderation.models import TERM_MAX, SensitiveTerm, TermKind
-from portal.partners.models import Setting
 
 #: The settings row whose value changes with every change of the term list.
 TERMS_VERSION = "sensitive_terms_version"

@@ -210,12 +210,3 @@ class AssignmentRequest(db.Model):
     to_organisation: Mapped[Organisation | None] = relationship()
 
     __table_args__ = (sa.Index("ix_assignment_requests_state", "state", "created_at"),)
-
-
-class Setting(db.Model):
-    """A portal-wide setting changed by admins (e.g. route on publish)."""
-
-    __tablename__ = "settings"
-
-    key: Mapped[str] = mapped_column(sa.String(50), primary_key=True)
-    value: Mapped[str] = mapped_column(sa.String(200), default="")

@@ -6,9 +6,9 @@ from datetime import date
 
 import sqlalchemy as sa
 
+from portal.core.models import Setting
 from portal.core.settings import ESCALATE_AFTER_DAYS, ROUTE_ON_PUBLISH, get_flag, get_int
 from portal.extensions import db
-from portal.partners.models import Setting
 from portal.workdays.models import CalendarDay, DayKind
 from tests.admin.conftest import audit_rows
 

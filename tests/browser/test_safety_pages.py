@@ -131,8 +131,8 @@ class Account:
 
 def _account(role_name: str, *, two_factor_required: bool = False) -> Account:
     from portal.auth.models import Role
+    from portal.core.models import Setting
     from portal.core.settings import STAFF_TWO_FACTOR_FROM
-    from portal.partners.models import Setting
     from tests.factories import make_user
 
     user = make_user(Role(role_name), password=PASSWORD)

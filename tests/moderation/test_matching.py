@@ -10,12 +10,12 @@ import pytest
 import sqlalchemy as sa
 
 from portal.auth.models import Role
+from portal.core.models import Setting
 from portal.extensions import db
 from portal.moderation import services
 from portal.moderation.links import count_links
 from portal.moderation.matching import Matcher, Term, term_key
 from portal.moderation.models import SensitiveTerm
-from portal.partners.models import Setting
 from tests.factories import make_user
 
 

@@ -18,10 +18,10 @@ from portal.audit.models import AuditEntry
 from portal.auth import two_factor as tfa
 from portal.auth.models import LoginThrottle, RecoveryCode, Role, User
 from portal.auth.sessions import AUTH_AT, PENDING, SEEN_AT
+from portal.core.models import Setting
 from portal.core.settings import STAFF_TWO_FACTOR_FROM
 from portal.extensions import db, limiter
 from portal.models_base import utcnow
-from portal.partners.models import Setting
 from portal.workdays.services import local_today
 from tests.conftest import csrf_token_from
 from tests.factories import make_user
