@@ -110,3 +110,19 @@ def make_need(
         )
     db.session.flush()
     return need, token
+
+
+def make_project(**kw):
+    """A project led by a new organisation (for pages and comments about it)."""
+    from portal.projects.models import Project
+
+    values = {
+        "title": "Training 200 workers",
+        "goal": "Skills",
+        "target": "200 workers",
+        "lead_organisation_id": make_organisation().id,
+    }
+    project = Project(**(values | kw))
+    db.session.add(project)
+    db.session.flush()
+    return project

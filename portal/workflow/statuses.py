@@ -34,37 +34,15 @@ class NeedStatus(enum.StrEnum):
     def traits(self) -> Traits:
         return TRAITS[self]
 
-    @property
-    def is_listed(self) -> bool:
-        return TRAITS[self].listed
-
-    @property
-    def is_supportable(self) -> bool:
-        return TRAITS[self].supportable
-
-    @property
-    def is_editable(self) -> bool:
-        return TRAITS[self].editable
-
-    @property
-    def is_withdrawable(self) -> bool:
-        return TRAITS[self].withdrawable
-
-    @property
-    def in_triage(self) -> bool:
-        return TRAITS[self].in_triage
-
-    @property
-    def is_with_partner(self) -> bool:
-        return TRAITS[self].with_partner
-
-    @property
-    def is_in_work(self) -> bool:
-        return TRAITS[self].in_work
-
-    @property
-    def is_terminal(self) -> bool:
-        return TRAITS[self].terminal
+    # Each trait, asked of the status itself: `need.status.is_supportable`.
+    is_listed = property(lambda self: TRAITS[self].listed)
+    is_supportable = property(lambda self: TRAITS[self].supportable)
+    is_editable = property(lambda self: TRAITS[self].editable)
+    is_withdrawable = property(lambda self: TRAITS[self].withdrawable)
+    in_triage = property(lambda self: TRAITS[self].in_triage)
+    is_with_partner = property(lambda self: TRAITS[self].with_partner)
+    is_in_work = property(lambda self: TRAITS[self].in_work)
+    is_terminal = property(lambda self: TRAITS[self].terminal)
 
 
 class Clock(enum.StrEnum):

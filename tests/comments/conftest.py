@@ -8,8 +8,7 @@ from portal.auth.models import Role
 from portal.comments.models import Comment
 from portal.extensions import db
 from portal.needs.models import NeedStatus
-from portal.projects.models import Project
-from tests.factories import make_need, make_organisation, make_user
+from tests.factories import make_need, make_project, make_user
 
 HTMX = {"HX-Request": "true"}
 _tokens = itertools.count(1)
@@ -30,13 +29,7 @@ def need(app):
 
 @pytest.fixture
 def project(app):
-    project = Project(
-        title="Training 200 workers",
-        goal="Skills",
-        target="200 workers",
-        lead_organisation_id=make_organisation().id,
-    )
-    db.session.add(project)
+    project = make_project()
     db.session.commit()
     return project
 

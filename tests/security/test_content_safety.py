@@ -18,9 +18,9 @@ from portal.moderation.models import SensitiveTerm
 from portal.needs.models import Need, NeedStatus
 from portal.notify.models import OutboxEmail
 from portal.projects import services as projects
-from portal.projects.models import Project, ProjectUpdate, UpdateState
+from portal.projects.models import ProjectUpdate, UpdateState
 from tests.conftest import csrf_token_from
-from tests.factories import make_need, make_organisation, make_user
+from tests.factories import make_need, make_project, make_user
 from tests.forms import form_for
 
 BAIT = "加微信"
@@ -288,13 +288,7 @@ def test_the_public_thread_runs_the_same_queries_with_held_comments(
 
 @pytest.fixture
 def project(admin):
-    project = Project(
-        title="Training 200 workers",
-        goal="Skills",
-        target="200 workers",
-        lead_organisation_id=make_organisation().id,
-    )
-    db.session.add(project)
+    project = make_project()
     db.session.commit()
     return project
 
