@@ -7,8 +7,9 @@ from __future__ import annotations
 from flask import Blueprint, abort, request
 
 from portal.htmx import render
+from portal.partners import public as services
 from portal.partners.models import OrganisationKind
-from portal.transparency import services
+from portal.transparency.services import Filters
 
 bp = Blueprint("directory", __name__)
 
@@ -33,7 +34,7 @@ def show(organisation_id: int):
     organisation = services.public_partner(organisation_id)
     if organisation is None:
         abort(404)
-    filters = services.Filters.from_args(request.args)
+    filters = Filters.from_args(request.args)
     return render(
         "partners/public.html",
         "partners/_public_metrics.html",

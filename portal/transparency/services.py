@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import sqlalchemy as sa
 from flask_babel import format_date
 from flask_babel import gettext as _
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from portal.core.cache import shared
 from portal.core.formatting import fmt_number, fmt_rate
@@ -24,20 +24,15 @@ from portal.core.params import bounded_date, bounded_int
 from portal.extensions import db
 from portal.metrics.services import (
     Metrics,
-    compute,
     compute_dashboard,
     compute_dashboard_public,
-    compute_public,
 )
 from portal.models_base import utcnow
 from portal.needs.models import Category, Need, NeedStatus
 from portal.partners.models import (
-    OPEN_ASSIGNMENT_STATES,
-    Assignment,
     Organisation,
-    OrganisationKind,
 )
-from portal.projects.models import Project, ProjectNeed, ProjectStatus, project_supporters
+from portal.projects.models import Project, ProjectNeed, ProjectStatus
 from portal.voting.models import PriorityRound
 from portal.voting.services import eligible_members_query
 from portal.workdays.services import local_today, local_zone
@@ -51,8 +46,6 @@ DEFAULT_MONTHS = 12
 ROUNDS_SHOWN = 12
 TOP_PROJECTS = 8
 #: A partner page lists at most this many projects; the directory this many partners.
-PARTNER_PROJECTS = 50
-DIRECTORY_LIMIT = 500
 
 # --- formatting in the reader's locale -------------------------------------------
 
@@ -700,96 +693,3 @@ def dashboard(
         project_status=project_status,
         top_projects=top_projects,
     )
-
-
-# --- the public partner pages -------------------------------------------------------
-
-
-def directory(kind: OrganisationKind | None) -> list[tuple[OrganisationKind, list[Organisation]]]:
-    """Active partners grouped by kind (in the kinds' order), names sorted in
-    the reader's language."""
-    stmt = (
-        sa.select(Organisation)
-        .options(selectinload(Organisation.categories))
-        .where(Organisation.is_active)
-        .order_by(Organisation.id)
-        .limit(DIRECTORY_LIMIT)
-    )
-    if kind is not None:
-        stmt = stmt.where(Organisation.kind == kind)
-    organisations = list(db.session.scalars(stmt))
-    groups = []
-    for each in OrganisationKind:
-        members = sorted((o for o in organisations if o.kind == each), key=lambda o: o.name)
-        if members:
-            groups.append((each, members))
-    return groups
-
-
-def kind_counts() -> dict[OrganisationKind, int]:
-    stmt = (
-        sa.select(Organisation.kind, sa.func.count(Organisation.id))
-        .where(Organisation.is_active)
-        .group_by(Organisation.kind)
-    )
-    return dict(db.session.execute(stmt).all())
-
-
-def public_partner(organisation_id: int) -> Organisation | None:
-    """An active partner with its categories and resources; None otherwise."""
-    return db.session.scalar(
-        sa.select(Organisation)
-        .options(selectinload(Organisation.categories), selectinload(Organisation.resources))
-        .where(Organisation.id == organisation_id, Organisation.is_active)
-    )
-
-
-@dataclass
-class PartnerProject:
-    project: Project
-    is_lead: bool
-
-
-def partner_projects(organisation: Organisation) -> list[PartnerProject]:
-    """Projects the partner leads or supports: under way first, then planned,
-    paused and completed; furthest along first."""
-    supports = sa.select(project_supporters.c.project_id).where(
-        project_supporters.c.organisation_id == organisation.id
-    )
-    order = sa.case(
-        {status: i for i, status in enumerate(PROJECT_ORDER)}, value=Project.status, else_=9
-    )
-    stmt = (
-        sa.select(Project)
-        .options(joinedload(Project.lead_organisation))
-        .where(sa.or_(Project.lead_organisation_id == organisation.id, Project.id.in_(supports)))
-        .order_by(order, Project.progress.desc(), Project.id)
-        .limit(PARTNER_PROJECTS)
-    )
-    return [
-        PartnerProject(p, p.lead_organisation_id == organisation.id)
-        for p in db.session.scalars(stmt)
-    ]
-
-
-PROJECT_ORDER = (
-    ProjectStatus.IN_PROGRESS,
-    ProjectStatus.PLANNED,
-    ProjectStatus.PAUSED,
-    ProjectStatus.COMPLETED,
-)
-
-
-def partner_metrics(organisation: Organisation, period: Period, now: datetime | None = None):
-    if now is None:  # as of now: shared by every visitor for a few minutes (cache)
-        return compute_public(organisation_id=organisation.id, start=period.start, end=period.end)
-    return compute(organisation_id=organisation.id, start=period.start, end=period.end, now=now)
-
-
-def open_assignments(organisation: Organisation) -> int:
-    """Needs the partner holds now (pending an answer or accepted)."""
-    stmt = sa.select(sa.func.count(Assignment.id)).where(
-        Assignment.organisation_id == organisation.id,
-        Assignment.state.in_(OPEN_ASSIGNMENT_STATES),
-    )
-    return db.session.scalar(stmt) or 0
