@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
@@ -196,44 +197,57 @@ def _act(ref: str, action: str, do: Callable[..., str]):
     )
 
 
-@bp.post("/needs/<ref>/accept")
+#: The workflow moves made from the workspace: the form field that carries the
+#: move's text (a reason, the answer), and what the person is told once it is made.
+#: A move of the workflow's table that partners make needs a row here and, if it
+#: takes text, a form in FORMS; its URL is /partner/needs/<ref>/moves/<move>.
+PARTNER_MOVES: dict[str, tuple[str | None, object]] = {
+    "accept": (None, _l("You accepted this need. The submitter has been told.")),
+    "decline": ("reason", _l("You declined this need; it went back to the administrators.")),
+    "decline_transfer": (
+        "reason",
+        _l("You declined the transfer; the first partner stays answerable."),
+    ),
+    "start": (None, _l("Work has started. The submitter has been told.")),
+    "resolve": ("text", _l("Your answer is published; the submitter is asked for feedback.")),
+}
+
+
+@accepts_photos
 @partner_required
-def accept(ref: str):
-    def do(need, form):
-        workspace.make_move(need, current_user, "accept")
-        return _("You accepted this need. The submitter has been told.")
+def move(ref: str, move: str):
+    """Every workflow move of the workspace, through one view: the table above
+    says what each one reads from its form (and resolving takes photos)."""
+    if move not in PARTNER_MOVES:
+        abort(404)
+    text_field, told = PARTNER_MOVES[move]
 
-    return _act(ref, "accept", do)
+    def do(need, form, photos=None):
+        text = form[text_field].data if text_field else ""
+        event = workspace.make_move(need, current_user, move, text)
+        if photos is not None:
+            attach_photos(need, photos, uploader=current_user, event=event)
+        return str(told)
 
-
-@bp.post("/needs/<ref>/decline")
-@partner_required
-def decline(ref: str):
-    def do(need, form):
-        workspace.make_move(need, current_user, "decline", form.reason.data)
-        return _("You declined this need; it went back to the administrators.")
-
-    return _act(ref, "decline", do)
-
-
-@bp.post("/needs/<ref>/decline-transfer")
-@partner_required
-def decline_transfer(ref: str):
-    def do(need, form):
-        workspace.make_move(need, current_user, "decline_transfer", form.reason.data)
-        return _("You declined the transfer; the first partner stays answerable.")
-
-    return _act(ref, "decline_transfer", do)
+    return _act(ref, move, do)
 
 
-@bp.post("/needs/<ref>/start")
-@partner_required
-def start(ref: str):
-    def do(need, form):
-        workspace.make_move(need, current_user, "start")
-        return _("Work has started. The submitter has been told.")
-
-    return _act(ref, "start", do)
+bp.add_url_rule("/needs/<ref>/moves/<move>", view_func=move, methods=["POST"])
+# The established URLs stay what the pages post to (url_for builds them), and
+# /moves/<move> for these moves answers a 308 to them, keeping method and form.
+for _name, _path in (
+    ("accept", "accept"),
+    ("decline", "decline"),
+    ("decline_transfer", "decline-transfer"),
+    ("start", "start"),
+    ("resolve", "resolve"),
+):
+    bp.add_url_rule(
+        f"/needs/<ref>/{_path}",
+        view_func=move,
+        methods=["POST"],
+        defaults={"move": _name},
+    )
 
 
 @bp.post("/needs/<ref>/updates")
@@ -246,18 +260,6 @@ def update(ref: str):
         return _("Your progress update is published.")
 
     return _act(ref, "update", do)
-
-
-@bp.post("/needs/<ref>/resolve")
-@accepts_photos
-@partner_required
-def resolve(ref: str):
-    def do(need, form, photos):
-        event = workspace.make_move(need, current_user, "resolve", form.text.data)
-        attach_photos(need, photos, uploader=current_user, event=event)
-        return _("Your answer is published; the submitter is asked for feedback.")
-
-    return _act(ref, "resolve", do)
 
 
 @bp.post("/needs/<ref>/notes")

@@ -5,12 +5,8 @@ ACCESS = {
     for endpoint in (
         "partner.inbox",
         "partner.need",
-        "partner.accept",
-        "partner.decline",
-        "partner.decline_transfer",
-        "partner.start",
+        "partner.move",
         "partner.update",
-        "partner.resolve",
         "partner.note",
         "partner.extension",
         "partner.transfer",
