@@ -18,7 +18,10 @@ from tests.comments.conftest import add_comment
 from tests.conftest import BACKEND
 from tests.factories import make_user
 
-pytestmark = pytest.mark.skipif(BACKEND != "postgresql", reason="needs concurrent writers")
+pytestmark = [
+    pytest.mark.skipif(BACKEND != "postgresql", reason="needs concurrent writers"),
+    pytest.mark.committed,  # the threads read it on connections of their own
+]
 
 
 def _together(app, count: int, work) -> list[BaseException]:

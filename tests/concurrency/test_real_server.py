@@ -43,6 +43,9 @@ from portal.voting.services import create_round
 from portal.workflow.models import TimelineEvent
 from tests.factories import make_category, make_need, make_organisation, make_user
 
+#: The server reads the test data on connections of its own: it is committed.
+pytestmark = pytest.mark.committed
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SECRET_KEY = TestConfig.SECRET_KEY  # the `app` fixture's key; the server gets the same
 STARTUP_TIMEOUT = 30.0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -19,6 +20,7 @@ def test_the_migrations_match_the_models(app):
     assert diff == []
 
 
+@pytest.mark.committed  # it drops and rebuilds the tables, outside any test transaction
 def test_the_migrations_downgrade_and_upgrade_again(app):
     from flask_migrate import downgrade, upgrade
 

@@ -173,6 +173,7 @@ def test_two_forms_make_two_needs(client, category, csrf_token):
     assert len(set(refs)) == 2
 
 
+@pytest.mark.committed  # each request thread has a connection of its own
 def test_a_race_of_the_same_form_creates_one_need(app, category, csrf_token, client):
     """Two requests with the same key at the same moment: the unique key decides."""
     import threading

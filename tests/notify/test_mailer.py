@@ -340,6 +340,7 @@ def test_the_loop_finishes_its_run_and_stops_on_sigterm(app, smtp_handler, monke
 
 
 @pytest.mark.postgres_only
+@pytest.mark.committed  # the workers read the outbox on connections of their own
 def test_concurrent_workers_never_send_the_same_mail(app, smtp_handler):
     if db.engine.dialect.name != "postgresql":
         pytest.skip("row locks (FOR UPDATE SKIP LOCKED) need PostgreSQL")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from portal.auth.models import Delivery, Role
@@ -44,6 +45,7 @@ def _committed_status(need_id: int) -> str:
         return other.scalar(sa.select(Need.__table__.c.status).where(Need.id == need_id))
 
 
+@pytest.mark.committed  # another connection reads what is committed
 def test_a_subscriber_hears_a_move_with_its_event_before_the_commit(app):
     need, _ = make_need(NeedStatus.OPEN, email="asker@example.org")
     admin = make_user(Role.ADMIN)

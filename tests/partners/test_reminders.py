@@ -164,6 +164,7 @@ def test_the_cli_command_prints_the_counts(app, overdue):
     assert "Reminders sent: 0." in result.output
 
 
+@pytest.mark.committed  # each run has a connection of its own
 def test_two_runs_at_the_same_time_send_once(app, overdue):
     *_, need, _token = overdue
     now = datetime.combine(

@@ -500,7 +500,7 @@ def fuzzer(app) -> Iterator[Fuzzer]:
     class Recording(app.request_class):
         parameter_storage_class = RecordingArgs
 
-    app.request_class = Recording
+    request_class, app.request_class = app.request_class, Recording
     fuzzer = Fuzzer(app=app, world=world)
     handler = _KeepExceptions(fuzzer)
     app.logger.addHandler(handler)
@@ -508,6 +508,7 @@ def fuzzer(app) -> Iterator[Fuzzer]:
         yield fuzzer
     finally:
         app.logger.removeHandler(handler)
+        app.request_class = request_class  # the app serves the next tests too
 
 
 def _assert_no_failures(fuzzer: Fuzzer) -> None:
@@ -568,6 +569,7 @@ def _get_form_fields(html: str) -> set[str]:
     return {name for f in page_forms(html) if f["method"] == "get" for name in f["fields"]}
 
 
+@pytest.mark.committed  # as in production: real commits, no savepoints
 def test_no_route_answers_5xx_to_hostile_paths_or_queries(fuzzer):
     pages = [page for page in _crawl(fuzzer) if page.status == 200]
     seen = {page.endpoint for page in pages}
@@ -756,6 +758,7 @@ def _second_factor_case() -> FormCase:
     return FormCase("auth.two_factor", "/auth/two-factor", {"code": "123456"}, {}, {}, ["pending"])
 
 
+@pytest.mark.committed  # as in production: real commits, no savepoints
 def test_no_form_answers_5xx_to_hostile_fields(fuzzer):
     # Every hostile code counts as a failed login: keep the account open to go on.
     fuzzer.app.config["LOGIN_ACCOUNT_MAX_FAILURES"] = 10**6
