@@ -357,18 +357,6 @@ def duplicates(ref: str):
     )
 
 
-@bp.post("/admin/needs/<ref>/publish")
-@admin_required
-def publish(ref: str):
-    def apply(need, form):
-        partner = services.publish_need(need, current_user)
-        if partner is not None:
-            return _("Published and sent to %(partner)s.", partner=partner.name)
-        return _("Published.")
-
-    return _act(ref, "publish", ActionForm(), apply)
-
-
 @bp.post("/admin/needs/<ref>/category")
 @admin_required
 def category(ref: str):
@@ -389,35 +377,27 @@ def title(ref: str):
     return _act(ref, "title", TitleForm(), apply)
 
 
-@bp.post("/admin/needs/<ref>/reject")
-@admin_required
-def reject(ref: str):
-    def apply(need, form):
-        services.reject_need(need, current_user, form.reason.data)
-        return _("Rejected. The submitter sees the reason.")
-
-    return _act(ref, "reject", ReasonForm(), apply)
+def _publish(need, form) -> str:
+    partner = services.publish_need(need, current_user)
+    if partner is not None:
+        return _("Published and sent to %(partner)s.", partner=partner.name)
+    return _("Published.")
 
 
-@bp.post("/admin/needs/<ref>/close")
-@admin_required
-def close(ref: str):
-    def apply(need, form):
-        services.close_unresolved(need, current_user, form.reason.data)
-        return _("Closed without resolution.")
-
-    return _act(ref, "close", ReasonForm(), apply)
+def _reject(need, form) -> str:
+    services.reject_need(need, current_user, form.reason.data)
+    return _("Rejected. The submitter sees the reason.")
 
 
-@bp.post("/admin/needs/<ref>/duplicate")
-@admin_required
-def duplicate(ref: str):
-    def apply(need, form):
-        kept = services.need_by_ref(form.duplicate_of.data)
-        services.merge_duplicate(need, kept, current_user)
-        return _("Merged into %(ref)s.", ref=kept.ref)
+def _close(need, form) -> str:
+    services.close_unresolved(need, current_user, form.reason.data)
+    return _("Closed without resolution.")
 
-    return _act(ref, "duplicate", DuplicateForm(), apply)
+
+def _merge(need, form) -> str:
+    kept = services.need_by_ref(form.duplicate_of.data)
+    services.merge_duplicate(need, kept, current_user)
+    return _("Merged into %(ref)s.", ref=kept.ref)
 
 
 def _route_notice(need, partner, due_at) -> str:
@@ -426,28 +406,64 @@ def _route_notice(need, partner, due_at) -> str:
     return _("Sent to %(partner)s, due %(date)s.", partner=partner.name, date=format_date(due_at))
 
 
-@bp.post("/admin/needs/<ref>/route")
+def _route(need, form) -> str:
+    due_at = services.check_due_date(form.due_date.data)
+    partner = form.chosen()
+    services.route_need(need, current_user, partner, due_at=due_at, note=form.note.data or "")
+    return _route_notice(need, partner, due_at)
+
+
+def _transfer(need, form) -> str:
+    due_at = services.check_due_date(form.due_date.data)
+    partner = form.chosen()
+    services.transfer_need(need, current_user, partner, reason=form.note.data, due_at=due_at)
+    return _route_notice(need, partner, due_at)
+
+
+#: The workflow moves an admin makes on a need's page or queue row: the name of
+#: the form on the page (its errors are shown there), the form, and the triage
+#: service call. A move admins make is one row here; its URL is
+#: /admin/needs/<ref>/moves/<move>.
+ADMIN_MOVES = {
+    "publish": ("publish", ActionForm, _publish),
+    "reject": ("reject", ReasonForm, _reject),
+    "close_unresolved": ("close", ReasonForm, _close),
+    "mark_duplicate": ("duplicate", DuplicateForm, _merge),
+    "route": ("route", lambda: RouteForm(organisations=services.active_organisations()), _route),
+    "transfer": (
+        "transfer",
+        lambda: TransferForm(organisations=services.active_organisations()),
+        _transfer,
+    ),
+}
+
+
 @admin_required
-def route(ref: str):
-    def apply(need, form):
-        due_at = services.check_due_date(form.due_date.data)
-        partner = form.chosen()
-        services.route_need(need, current_user, partner, due_at=due_at, note=form.note.data or "")
-        return _route_notice(need, partner, due_at)
-
-    return _act(ref, "route", RouteForm(organisations=services.active_organisations()), apply)
+def move(ref: str, move: str):
+    """Every workflow move of the admin pages, through one view."""
+    if move not in ADMIN_MOVES:
+        abort(404)
+    action, make_form, apply = ADMIN_MOVES[move]
+    return _act(ref, action, make_form(), apply)
 
 
-@bp.post("/admin/needs/<ref>/transfer")
-@admin_required
-def transfer(ref: str):
-    def apply(need, form):
-        due_at = services.check_due_date(form.due_date.data)
-        partner = form.chosen()
-        services.transfer_need(need, current_user, partner, reason=form.note.data, due_at=due_at)
-        return _route_notice(need, partner, due_at)
-
-    return _act(ref, "transfer", TransferForm(organisations=services.active_organisations()), apply)
+bp.add_url_rule("/admin/needs/<ref>/moves/<move>", view_func=move, methods=["POST"])
+# The established URLs stay what the pages post to (url_for builds them); the
+# generic URL of these moves answers a 308 to them, keeping method and form.
+for _move_name, _path in (
+    ("publish", "publish"),
+    ("reject", "reject"),
+    ("close_unresolved", "close"),
+    ("mark_duplicate", "duplicate"),
+    ("route", "route"),
+    ("transfer", "transfer"),
+):
+    bp.add_url_rule(
+        f"/admin/needs/<ref>/{_path}",
+        view_func=move,
+        methods=["POST"],
+        defaults={"move": _move_name},
+    )
 
 
 @bp.post("/admin/needs/<ref>/note")

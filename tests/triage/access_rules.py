@@ -1,20 +1,15 @@
 """Who may open the triage pages (picked up by tests/core/test_access.py)."""
 
 ACCESS = {
+    "triage.move": "admin",
     "triage.dashboard": "admin",
     "triage.decide_request": "admin",
     "triage.queue": "admin",
     "triage.bulk": "admin",
     "triage.need": "admin",
     "triage.duplicates": "admin",
-    "triage.publish": "admin",
     "triage.category": "admin",
     "triage.title": "admin",
-    "triage.reject": "admin",
-    "triage.close": "admin",
-    "triage.duplicate": "admin",
-    "triage.route": "admin",
-    "triage.transfer": "admin",
     "triage.note": "admin",
     "triage.intake": "staff",
     "triage.intake_done": "staff",
