@@ -15,6 +15,7 @@ from flask_wtf import FlaskForm
 
 from portal.auth.decorators import role_required
 from portal.auth.models import Role
+from portal.core.routes import add_move_routes
 from portal.forms import EmptyForm, submit_form
 from portal.htmx import is_fragment_request, render, render_invalid
 from portal.models_base import utcnow
@@ -232,22 +233,18 @@ def move(ref: str, move: str):
     return _act(ref, move, do)
 
 
-bp.add_url_rule("/needs/<ref>/moves/<move>", view_func=move, methods=["POST"])
-# The established URLs stay what the pages post to (url_for builds them), and
-# /moves/<move> for these moves answers a 308 to them, keeping method and form.
-for _name, _path in (
-    ("accept", "accept"),
-    ("decline", "decline"),
-    ("decline_transfer", "decline-transfer"),
-    ("start", "start"),
-    ("resolve", "resolve"),
-):
-    bp.add_url_rule(
-        f"/needs/<ref>/{_path}",
-        view_func=move,
-        methods=["POST"],
-        defaults={"move": _name},
-    )
+add_move_routes(
+    bp,
+    "/needs/<ref>",
+    move,
+    {
+        "accept": "accept",
+        "decline": "decline",
+        "decline_transfer": "decline-transfer",
+        "start": "start",
+        "resolve": "resolve",
+    },
+)
 
 
 @bp.post("/needs/<ref>/updates")

@@ -10,6 +10,7 @@ from flask_login import current_user
 from portal.auth.decorators import admin_required, role_required
 from portal.auth.models import Role
 from portal.core.params import arg_int, arg_text
+from portal.core.routes import add_move_routes
 from portal.core.views import safe_next
 from portal.extensions import db
 from portal.forms import bind_form_key, new_form_key, submit_form
@@ -447,23 +448,19 @@ def move(ref: str, move: str):
     return _act(ref, action, make_form(), apply)
 
 
-bp.add_url_rule("/admin/needs/<ref>/moves/<move>", view_func=move, methods=["POST"])
-# The established URLs stay what the pages post to (url_for builds them); the
-# generic URL of these moves answers a 308 to them, keeping method and form.
-for _move_name, _path in (
-    ("publish", "publish"),
-    ("reject", "reject"),
-    ("close_unresolved", "close"),
-    ("mark_duplicate", "duplicate"),
-    ("route", "route"),
-    ("transfer", "transfer"),
-):
-    bp.add_url_rule(
-        f"/admin/needs/<ref>/{_path}",
-        view_func=move,
-        methods=["POST"],
-        defaults={"move": _move_name},
-    )
+add_move_routes(
+    bp,
+    "/admin/needs/<ref>",
+    move,
+    {
+        "publish": "publish",
+        "reject": "reject",
+        "close_unresolved": "close",
+        "mark_duplicate": "duplicate",
+        "route": "route",
+        "transfer": "transfer",
+    },
+)
 
 
 @bp.post("/admin/needs/<ref>/note")
