@@ -13,7 +13,7 @@ import os
 import shutil
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from email import message_from_bytes, policy
@@ -78,6 +78,24 @@ class JourneyData:
     published_titles: list[str]
 
 
+def seed_live(live_server, build: Callable[[], object]) -> Iterator[object]:
+    """Runs `build` in the live app, commits, yields its result, empties every table."""
+    app = live_server.app
+    with app.app_context():
+        try:
+            data = build()
+            db.session.commit()
+        finally:
+            db.session.remove()
+    try:
+        yield data
+    finally:
+        with app.app_context():
+            db.session.remove()
+            _empty_all_tables()
+            db.engine.dispose()
+
+
 @pytest.fixture
 def journey_data(live_server) -> Iterator[JourneyData]:
     """Categories and published needs for one test, emptied afterwards."""
@@ -89,25 +107,17 @@ def journey_data(live_server) -> Iterator[JourneyData]:
         ("青年就业", "Youth jobs"),
     ]
     titles = ["小区路灯不亮 Broken street lights on Heping Road", "公园垃圾桶太少 Too few bins"]
-    app = live_server.app
-    with app.app_context():
-        try:
-            categories = [
-                make_category(name_zh=zh, name_en=en, code=f"journey{i}")
-                for i, (zh, en) in enumerate(names)
-            ]
-            for title, category in zip(titles, categories, strict=False):
-                make_need(NeedStatus.OPEN, category=category, title=title)
-            db.session.commit()
-        finally:
-            db.session.remove()
-    try:
-        yield JourneyData(categories=names, published_titles=titles)
-    finally:
-        with app.app_context():
-            db.session.remove()
-            _empty_all_tables()
-            db.engine.dispose()
+
+    def build() -> JourneyData:
+        categories = [
+            make_category(name_zh=zh, name_en=en, code=f"journey{i}")
+            for i, (zh, en) in enumerate(names)
+        ]
+        for title, category in zip(titles, categories, strict=False):
+            make_need(NeedStatus.OPEN, category=category, title=title)
+        return JourneyData(categories=names, published_titles=titles)
+
+    yield from seed_live(live_server, build)
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,7 @@ import json
 import re
 import time
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -23,8 +23,7 @@ import sqlalchemy as sa
 from playwright.sync_api import expect
 
 from portal.extensions import db
-from tests.browser.conftest import PHONE, SCREENSHOTS, Screenshots
-from tests.conftest import _empty_all_tables
+from tests.browser.conftest import PHONE, SCREENSHOTS, Screenshots, seed_live
 
 pytestmark = pytest.mark.browser
 
@@ -105,24 +104,6 @@ def safety_shot(request, page, variant) -> Screenshots:
     return Screenshots(page, SCREENSHOTS / f"safety-{name}-{variant}")
 
 
-def _seed(live_server, build: Callable[[], object]) -> Iterator[object]:
-    """Runs `build` in the live app, commits, yields its result, empties every table."""
-    app = live_server.app
-    with app.app_context():
-        try:
-            data = build()
-            db.session.commit()
-        finally:
-            db.session.remove()
-    try:
-        yield data
-    finally:
-        with app.app_context():
-            db.session.remove()
-            _empty_all_tables()
-            db.engine.dispose()
-
-
 @dataclass
 class Account:
     email: str
@@ -146,24 +127,24 @@ def _account(role_name: str, *, two_factor_required: bool = False) -> Account:
 
 @pytest.fixture
 def staff_admin(live_server) -> Iterator[Account]:
-    yield from _seed(live_server, lambda: _account("admin", two_factor_required=True))
+    yield from seed_live(live_server, lambda: _account("admin", two_factor_required=True))
 
 
 @pytest.fixture
 def admin(live_server) -> Iterator[Account]:
-    yield from _seed(live_server, lambda: _account("admin"))
+    yield from seed_live(live_server, lambda: _account("admin"))
 
 
 @pytest.fixture
 def member(live_server) -> Iterator[Account]:
-    yield from _seed(live_server, lambda: _account("member"))
+    yield from seed_live(live_server, lambda: _account("member"))
 
 
 @pytest.fixture
 def category(live_server) -> Iterator[str]:
     from tests.factories import make_category
 
-    yield from _seed(
+    yield from seed_live(
         live_server,
         lambda: (
             make_category(name_zh="道路照明", name_en="Street lighting", code="safety0").name_en
