@@ -10,7 +10,7 @@ from portal.auth.models import User
 from portal.extensions import db
 from portal.models_base import UTCDateTime, enum_column, utcnow
 from portal.partners.models import Organisation, pick_language
-from portal.workflow.statuses import NeedStatus  # noqa: F401 — the status of a need, with its traits
+from portal.workflow.statuses import NeedStatus, StatusType  # noqa: F401 — the status of a need, with its traits
 
 
 class Visibility(enum.StrEnum):
@@ -82,9 +82,7 @@ class Need(db.Model):
     #: Optional position (WGS 84), e.g. from an Open311 client; public like `place`.
     lat: Mapped[float | None] = mapped_column(sa.Float)
     lon: Mapped[float | None] = mapped_column(sa.Float)
-    status: Mapped[NeedStatus] = mapped_column(
-        enum_column(NeedStatus), default=NeedStatus.SUBMITTED
-    )
+    status: Mapped[NeedStatus] = mapped_column(StatusType(), default=NeedStatus.SUBMITTED)
     outcome: Mapped[Outcome | None] = mapped_column(enum_column(Outcome))
     visibility: Mapped[Visibility] = mapped_column(
         enum_column(Visibility), default=Visibility.PUBLIC

@@ -27,6 +27,7 @@ from portal.needs.signals import need_submitted
 from portal.needs.tokens import derive_tracking_token, hash_token
 from portal.workflow.models import TimelineEvent
 from portal.workflow.services import Actor, transition
+from portal.workflow.statuses import status_for
 
 if TYPE_CHECKING:
     from portal.photos.services import PhotoBatch
@@ -209,7 +210,7 @@ class NeedFilters:
         category = args.get("category")
         status = args.get("status", "")
         try:
-            status_value = NeedStatus(status) if status else None
+            status_value = status_for(status) if status else None
         except ValueError:
             status_value = None
         if status_value is not None and not status_value.is_listed:

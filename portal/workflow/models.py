@@ -7,9 +7,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.auth.models import User
 from portal.extensions import db
-from portal.models_base import UTCDateTime, enum_column, utcnow
+from portal.models_base import UTCDateTime, utcnow
 from portal.needs.models import Need, NeedStatus
 from portal.partners.models import Organisation
+from portal.workflow.statuses import StatusType
 
 
 class TimelineEvent(db.Model):
@@ -21,8 +22,8 @@ class TimelineEvent(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     need_id: Mapped[int] = mapped_column(sa.ForeignKey("needs.id"))
     move: Mapped[str] = mapped_column(sa.String(30))
-    from_status: Mapped[NeedStatus | None] = mapped_column(enum_column(NeedStatus))
-    to_status: Mapped[NeedStatus] = mapped_column(enum_column(NeedStatus))
+    from_status: Mapped[NeedStatus | None] = mapped_column(StatusType())
+    to_status: Mapped[NeedStatus] = mapped_column(StatusType())
     actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     actor_role: Mapped[str] = mapped_column(sa.String(20))
     #: The partner the step concerns: routed to, or acting.
