@@ -39,9 +39,9 @@ def _endpoints() -> frozenset[str]:
 @bp.app_template_global()
 def move_label(move: str) -> str:
     """The translated name of a workflow move, for timelines and e-mails."""
-    from portal.workflow.services import MOVE_LABELS
+    from portal.workflow.services import label_of
 
-    label = MOVE_LABELS.get(move)
+    label = label_of(move)
     return str(label) if label is not None else move
 
 

@@ -3,6 +3,9 @@ action's name) so that several of them live on one page with distinct ids."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, TextAreaField
@@ -24,6 +27,7 @@ def _reason(label, required=None) -> TextAreaField:
             DataRequired(required or _l("Please give a reason.")),
             Length(max=2000, message=_l("At most %(max)d characters, please.")),
         ],
+        render_kw={"rows": 3, "maxlength": 2000},
     )
 
 
@@ -58,6 +62,7 @@ class ResolveForm(FlaskForm):
             DataRequired(_l("Please give a reason or an answer.")),
             Length(max=4000, message=_l("At most %(max)d characters, please.")),
         ],
+        render_kw={"rows": 5, "maxlength": 4000},
     )
     photos = photos_field(AFTER_PHOTOS_LABEL)
 
@@ -79,6 +84,14 @@ class ExtensionForm(FlaskForm):
     def __init__(self, *args, today=None, **kwargs):
         super().__init__(*args, **kwargs)
         self._today = today
+        self.new_due.render_kw = {"type": "date"}
+        if today is not None:
+            self.new_due.render_kw["min"] = (today + timedelta(days=1)).isoformat()
+        self.new_due.description = _l(
+            "Due at the end of that day (%(zone)s). An administrator grants or refuses it; "
+            "both are shown on the public timeline.",
+            zone=current_app.config["BABEL_DEFAULT_TIMEZONE"],
+        )
 
     def validate_new_due(self, field):
         if field.data is not None and self._today is not None and field.data <= self._today:

@@ -4,7 +4,6 @@ organisation: another partner's need answers 404, whatever the URL."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import timedelta
 
 from flask import Blueprint, abort, flash, redirect, request, url_for
@@ -15,7 +14,7 @@ from flask_wtf import FlaskForm
 
 from portal.auth.decorators import role_required
 from portal.auth.models import Role
-from portal.core.routes import add_move_routes
+from portal.core.moves import Offer, add_move_routes, default_offer
 from portal.forms import EmptyForm, submit_form
 from portal.htmx import is_fragment_request, render, render_invalid
 from portal.models_base import utcnow
@@ -38,6 +37,7 @@ from portal.photos.services import (
     receive_form_photos,
 )
 from portal.photos.views import accepts_photos
+from portal.workflow.services import MOVES
 
 bp = Blueprint("partner", __name__, url_prefix="/partner")
 
@@ -45,20 +45,6 @@ partner_required = role_required(Role.PARTNER)
 
 PAGE = "partners/need.html"
 FRAGMENT = "partners/_workspace.html"
-
-#: The form of each action that takes more than one click.
-FORMS: dict[str, type[FlaskForm]] = {
-    "decline": DeclineForm,
-    "decline_transfer": DeclineTransferForm,
-    "update": UpdateForm,
-    "resolve": ResolveForm,
-    "note": NoteForm,
-    "extension": ExtensionForm,
-    "transfer": TransferForm,
-}
-
-#: The actions whose form may carry "after" photos (public steps of the timeline).
-PHOTO_ACTIONS = frozenset({"update", "resolve"})
 
 
 @bp.get("/inbox")
@@ -94,13 +80,13 @@ def _need_or_404(ref: str) -> Need:
 
 
 def _make_form(action: str, *, bound: bool) -> FlaskForm:
-    """One action's form; `bound` reads the posted data, else an empty form."""
+    """One offer's form; `bound` reads the posted data, else an empty form."""
     kwargs: dict = {"prefix": action.replace("_", "-")}
     if not bound:
         kwargs["formdata"] = None
     if action == "extension":
         kwargs["today"] = workspace.local_today()
-    form = FORMS[action](**kwargs)
+    form = (_offer(action).form or EmptyForm)(**kwargs)
     if action == "transfer":
         form.set_choices(workspace.transfer_choices(current_user), _("Choose a partner"))
     return form
@@ -115,17 +101,15 @@ def _context(
 ) -> dict:
     organisation_id = current_user.organisation_id
     assignment = workspace.latest_assignment(need, organisation_id)
-    actions = workspace.available_actions(need, current_user)
-    forms: dict[str, FlaskForm] = {
-        action: _make_form(action, bound=False) for action in FORMS if action in actions
-    }
-    if posted is not None:
-        forms[posted[0]] = posted[1]
-    forms["button"] = EmptyForm(formdata=None)
     is_open = assignment is not None and assignment.state in OPEN_ASSIGNMENT_STATES
     pending = workspace.pending_request_kinds(assignment if is_open else None)
+    shown = _in_page_order(
+        a for a in workspace.available_actions(need, current_user) if a not in pending
+    )
+    forms: dict[str, FlaskForm] = {action: _make_form(action, bound=False) for action in shown}
+    if posted is not None:
+        forms[posted[0]] = posted[1]
     errors = errors or {}
-    shown = [a for a in actions if a not in pending]
     return {
         "need": need,
         "assignment": assignment,
@@ -134,7 +118,8 @@ def _context(
         "proposed": is_open and need.assigned_organisation_id != organisation_id,
         "pending": pending,
         "contact": workspace.contact_email(need, current_user),
-        "actions": actions,
+        "actions": shown,
+        "offers": {action: _offer(action) for action in shown},
         "forms": forms,
         "errors": errors,
         # An action that is no longer offered (e.g. a stale page) has no form
@@ -157,22 +142,22 @@ def need(ref: str):
     return render(PAGE, FRAGMENT, context=_context(_need_or_404(ref)))
 
 
-def _act(ref: str, action: str, do: Callable[..., str]):
-    """Parse the action's form (and its photos), call the service, commit once;
+def _act(ref: str, action: str):
+    """Parse the offer's form (and its photos), call its service, commit once;
     then the fragment (htmx) or a 303 back to the page. Bad input: 422 (413 for
     a too large photo) and nothing saved; the photos accepted so far wait for
-    the corrected form. `do(need, form)`, or `do(need, form, photos)` for the
-    actions that take photos."""
+    the corrected form."""
     need = _need_or_404(ref)
-    form = _make_form(action, bound=True) if action in FORMS else EmptyForm()
+    offer = _offer(action)
+    form = _make_form(action, bound=True)
     valid = form.validate()
-    if not valid and action not in FORMS:
+    if not valid and offer.form is None:
         abort(400)
-    photos = receive_form_photos(form) if action in PHOTO_ACTIONS else None
+    photos = receive_form_photos(form) if offer.photos else None
     input_ok = valid and (photos is None or photos.ok)
 
     def again(form):
-        posted = (action, form) if action in FORMS else None
+        posted = (action, form) if offer.form is not None else None
         if not input_ok:  # the photos accepted so far wait for the corrected form
             if photos is not None:
                 photos.keep()
@@ -189,48 +174,146 @@ def _act(ref: str, action: str, do: Callable[..., str]):
         flash(message, "success")
         return redirect(url_for("partner.need", ref=ref), code=303)
 
+    def apply():
+        told = offer.apply(need, form, photos)
+        return str(told or offer.told)
+
     return submit_form(
         form,
-        lambda: do(need, form) if photos is None else do(need, form, photos),
+        apply,
         done=done,
         again=again,
         valid=input_ok,
     )
 
 
-#: The workflow moves made from the workspace: the form field that carries the
-#: move's text (a reason, the answer), and what the person is told once it is made.
-#: A move of the workflow's table that partners make needs a row here and, if it
-#: takes text, a form in FORMS; its URL is /partner/needs/<ref>/moves/<move>.
-PARTNER_MOVES: dict[str, tuple[str | None, object]] = {
-    "accept": (None, _l("You accepted this need. The submitter has been told.")),
-    "decline": ("reason", _l("You declined this need; it went back to the administrators.")),
-    "decline_transfer": (
-        "reason",
-        _l("You declined the transfer; the first partner stays answerable."),
+def _move(name: str, text_field: str | None = None):
+    """A workflow move's apply: its text from `text_field`, photos on its event."""
+
+    def apply(need, form, photos=None):
+        text = form[text_field].data if text_field else ""
+        event = workspace.make_move(need, current_user, name, text)
+        if photos is not None:
+            attach_photos(need, photos, uploader=current_user, event=event)
+
+    return apply
+
+
+def _update(need, form, photos):
+    event = workspace.post_update(need, current_user, form.text.data)
+    attach_photos(need, photos, uploader=current_user, event=event)
+
+
+#: Everything a partner may do from a need's page, in the page's order: each
+#: workflow move the workspace describes and the steps that do not move the
+#: status. A move of the workflow's table that partners make and that is not
+#: described here is offered by `default_offer` (its label, a text field if it
+#: needs one); its URL is /partner/needs/<ref>/moves/<move>.
+OFFERS: dict[str, Offer] = {
+    "accept": Offer(
+        _l("You accepted this need. The submitter has been told."),
+        _move("accept"),
+        _l("Accept this need"),
+        tone="primary",
     ),
-    "start": (None, _l("Work has started. The submitter has been told.")),
-    "resolve": ("text", _l("Your answer is published; the submitter is asked for feedback.")),
+    "start": Offer(
+        _l("Work has started. The submitter has been told."),
+        _move("start"),
+        _l("Start work"),
+        tone="primary",
+    ),
+    "resolve": Offer(
+        _l("Your answer is published; the submitter is asked for feedback."),
+        _move("resolve", "text"),
+        _l("Publish the answer"),
+        summary=_l("Resolve with an answer"),
+        form=ResolveForm,
+        tone="primary",
+        photos=True,
+    ),
+    "update": Offer(
+        _l("Your progress update is published."),
+        _update,
+        _l("Publish the update"),
+        summary=_l("Post a progress update"),
+        form=UpdateForm,
+        photos=True,
+        endpoint="partner.update",
+    ),
+    "note": Offer(
+        _l("Your internal note is saved."),
+        lambda need, form, photos: workspace.add_note(need, current_user, form.text.data),
+        _l("Save the note"),
+        summary=_l("Write an internal note"),
+        form=NoteForm,
+        endpoint="partner.note",
+    ),
+    "extension": Offer(
+        _l("Your request for more time was sent to the administrators."),
+        lambda need, form, photos: workspace.ask_for_more_time(
+            need, current_user, form.new_due.data, form.reason.data
+        ),
+        _l("Send the request"),
+        summary=_l("Ask for more time"),
+        form=ExtensionForm,
+        endpoint="partner.extension",
+    ),
+    "transfer": Offer(
+        _l("Your transfer request was sent to the administrators."),
+        lambda need, form, photos: workspace.ask_for_transfer(
+            need, current_user, form.organisation.data, form.reason.data
+        ),
+        _l("Send the request"),
+        summary=_l("Ask for a transfer to another partner"),
+        form=TransferForm,
+        help=_l(
+            "An administrator confirms it. Your organisation stays answerable until "
+            "the other one accepts."
+        ),
+        endpoint="partner.transfer",
+    ),
+    "decline": Offer(
+        _l("You declined this need; it went back to the administrators."),
+        _move("decline", "reason"),
+        _l("Decline this need"),
+        summary=_l("Decline"),
+        form=DeclineForm,
+        help=_l("The need goes back to the administrators, with your reason in its history."),
+    ),
+    "decline_transfer": Offer(
+        _l("You declined the transfer; the first partner stays answerable."),
+        _move("decline_transfer", "reason"),
+        _l("Decline the transfer"),
+        summary=_l("Decline the transfer"),
+        form=DeclineTransferForm,
+    ),
 }
+
+
+def _offer(action: str) -> Offer:
+    offer = OFFERS.get(action)
+    if offer is None and workspace.is_partner_move(action):
+        offer = default_offer(
+            MOVES[action],
+            lambda need, name, text: workspace.make_move(need, current_user, name, text),
+        )
+    if offer is None:
+        abort(404)
+    return offer
+
+
+def _in_page_order(actions) -> list[str]:
+    order = {name: i for i, name in enumerate(OFFERS)}
+    return sorted(actions, key=lambda a: order.get(a, len(order)))
 
 
 @accepts_photos
 @partner_required
 def move(ref: str, move: str):
-    """Every workflow move of the workspace, through one view: the table above
-    says what each one reads from its form (and resolving takes photos)."""
-    if move not in PARTNER_MOVES:
+    """Every workflow move of the workspace, through one view."""
+    if not workspace.is_partner_move(move):
         abort(404)
-    text_field, told = PARTNER_MOVES[move]
-
-    def do(need, form, photos=None):
-        text = form[text_field].data if text_field else ""
-        event = workspace.make_move(need, current_user, move, text)
-        if photos is not None:
-            attach_photos(need, photos, uploader=current_user, event=event)
-        return str(told)
-
-    return _act(ref, move, do)
+    return _act(ref, move)
 
 
 add_move_routes(
@@ -251,39 +334,22 @@ add_move_routes(
 @accepts_photos
 @partner_required
 def update(ref: str):
-    def do(need, form, photos):
-        event = workspace.post_update(need, current_user, form.text.data)
-        attach_photos(need, photos, uploader=current_user, event=event)
-        return _("Your progress update is published.")
-
-    return _act(ref, "update", do)
+    return _act(ref, "update")
 
 
 @bp.post("/needs/<ref>/notes")
 @partner_required
 def note(ref: str):
-    def do(need, form):
-        workspace.add_note(need, current_user, form.text.data)
-        return _("Your internal note is saved.")
-
-    return _act(ref, "note", do)
+    return _act(ref, "note")
 
 
 @bp.post("/needs/<ref>/extension")
 @partner_required
 def extension(ref: str):
-    def do(need, form):
-        workspace.ask_for_more_time(need, current_user, form.new_due.data, form.reason.data)
-        return _("Your request for more time was sent to the administrators.")
-
-    return _act(ref, "extension", do)
+    return _act(ref, "extension")
 
 
 @bp.post("/needs/<ref>/transfer")
 @partner_required
 def transfer(ref: str):
-    def do(need, form):
-        workspace.ask_for_transfer(need, current_user, form.organisation.data, form.reason.data)
-        return _("Your transfer request was sent to the administrators.")
-
-    return _act(ref, "transfer", do)
+    return _act(ref, "transfer")

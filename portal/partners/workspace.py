@@ -38,6 +38,7 @@ from portal.workflow.models import TimelineEvent
 from portal.workflow.services import (
     MOVES,
     Actor,
+    ActorRole,
     WorkflowError,
     allowed_moves,
     open_assignment,
@@ -311,12 +312,14 @@ def _check(need: Need, staff: User, action: str) -> None:
         raise WorkflowError(_("This action is not possible on this need now."))
 
 
-#: Moves a partner makes from the workspace, and whether they need a text.
-PARTNER_MOVES = ("accept", "decline", "decline_transfer", "start", "resolve")
+def is_partner_move(name: str) -> bool:
+    """A move of the workflow's table that partner staff make."""
+    move = MOVES.get(name)
+    return move is not None and ActorRole.PARTNER in move.roles
 
 
 def make_move(need: Need, staff: User, move: str, text: str = "") -> TimelineEvent:
-    if move not in PARTNER_MOVES:
+    if not is_partner_move(move):
         raise WorkflowError(_("Unknown action."))
     _check(need, staff, move)
     return transition(need, move, Actor.staff(staff), text=text)

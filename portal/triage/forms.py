@@ -1,5 +1,6 @@
-"""Forms of the triage area. The row and page templates write their inputs by
-hand (each row needs its own ids); these classes read and check what arrives."""
+"""Forms of the triage area. The queue rows and the need page render them with
+the form macros; `portal.triage.offers.build_form` gives each field an id of
+its own per row (`row-<need id>-<action>-<field>`)."""
 
 from __future__ import annotations
 
@@ -82,31 +83,50 @@ class ActionForm(_NextMixin, FlaskForm):
     """Button-only moves (publish)."""
 
 
-class ReasonForm(_NextMixin, FlaskForm):
-    reason = TextAreaField(
-        _l("Reason"),
+def _reason(label, description=None) -> TextAreaField:
+    return TextAreaField(
+        label,
+        description=description,
         filters=[clean_text],
         validators=[
             DataRequired(_l("Please give a reason.")),
             Length(max=2000, message=_l("At most %(max)d characters.")),
         ],
+        render_kw={"rows": 3, "maxlength": 2000},
+    )
+
+
+class RejectForm(_NextMixin, FlaskForm):
+    reason = _reason(_l("Reason (the submitter sees it)"))
+
+
+class CloseForm(_NextMixin, FlaskForm):
+    reason = _reason(
+        _l("Reason (public)"),
+        _l("For example: out of every partner's power. The need counts as not resolved."),
     )
 
 
 class NoteForm(_NextMixin, FlaskForm):
     text = TextAreaField(
         _l("Internal note"),
+        description=_l(
+            "Seen only by administrators and the partner handling the need; never public."
+        ),
         filters=[clean_text],
         validators=[
             DataRequired(_l("Please write something.")),
             Length(max=4000, message=_l("At most %(max)d characters.")),
         ],
+        render_kw={"rows": 3, "maxlength": 4000},
     )
 
 
 class TitleForm(_NextMixin, FlaskForm):
     title = StringField(
-        _l("Title"),
+        _l("Corrected title"),
+        description=_l("The original title stays on the timeline."),
+        render_kw={"maxlength": 120, "autocomplete": "off"},
         filters=[clean_text],
         validators=[
             DataRequired(_l("Please give a title.")),
@@ -138,6 +158,11 @@ class CategoryForm(_NextMixin, FlaskForm):
 class DuplicateForm(_NextMixin, FlaskForm):
     duplicate_of = StringField(
         _l("Reference of the need to keep"),
+        description=_l(
+            "Supports and followers move to that need; the submitter is told. Type a "
+            "reference or words of its title to see suggestions."
+        ),
+        render_kw={"maxlength": 100, "autocomplete": "off", "placeholder": "N-2026-000123"},
         filters=[_upper],
         validators=[
             DataRequired(_l("Give the reference of the need to keep, e.g. N-2026-000123."))
@@ -150,9 +175,14 @@ class DuplicateForm(_NextMixin, FlaskForm):
 
 
 class _PartnerChoice:
-    def _set_partners(self, organisations):
+    def _set_partners(self, organisations, suggested=None):
+        self._suggested = suggested
         self.organisation.choices = [SelectChoice("0", _l("Choose a partner…"))] + [
-            SelectChoice(str(o.id), o.name) for o in organisations
+            SelectChoice(
+                str(o.id),
+                _l("%(partner)s (suggested)", partner=o.name) if o is suggested else o.name,
+            )
+            for o in organisations
         ]
         self._partners = {o.id: o for o in organisations}
 
@@ -166,16 +196,22 @@ class _PartnerChoice:
 
 class RouteForm(_PartnerChoice, _NextMixin, FlaskForm):
     organisation = SelectField(_l("Partner"), coerce=coerce_id, validate_choice=False)
-    due_date = _LocalDate(_l("Due date"), validators=[Optional()])
+    due_date = _LocalDate(
+        _l("Due date"),
+        description=_l("End of that day. The default counts the category's working days."),
+        validators=[Optional()],
+        render_kw={"type": "date"},
+    )
     note = TextAreaField(
-        _l("Note to the partner (public)"),
+        _l("Note to the partner (public, optional)"),
         filters=[clean_text],
         validators=[Length(max=2000, message=_l("At most %(max)d characters."))],
+        render_kw={"rows": 2, "maxlength": 2000},
     )
 
-    def __init__(self, *args, organisations=(), **kwargs):
+    def __init__(self, *args, organisations=(), suggested=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self._set_partners(organisations)
+        self._set_partners(organisations, suggested)
 
 
 class TransferForm(RouteForm):
@@ -186,6 +222,7 @@ class TransferForm(RouteForm):
             DataRequired(_l("Please give a reason.")),
             Length(max=2000, message=_l("At most %(max)d characters.")),
         ],
+        render_kw={"rows": 2, "maxlength": 2000},
     )
 
 

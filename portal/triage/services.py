@@ -400,6 +400,11 @@ def transfer_need(
     )
 
 
+def make_move(need: Need, admin: User, move: str, text: str = "") -> None:
+    """A move of the workflow's table that no triage function describes."""
+    transition(need, move, _actor(admin), text=text)
+
+
 def reject_need(need: Need, admin: User, reason: str) -> None:
     transition(need, "reject", _actor(admin), text=reason)
 

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, request, session, url_for
-from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.auth.decorators import admin_required, role_required
 from portal.auth.models import Role
+from portal.core.moves import add_move_routes
 from portal.core.params import arg_int, arg_text
-from portal.core.routes import add_move_routes
 from portal.core.views import safe_next
 from portal.extensions import db
 from portal.forms import bind_form_key, new_form_key, submit_form
@@ -27,21 +26,13 @@ from portal.partners.models import AssignmentRequest
 from portal.photos.forms import HidePhotoForm
 from portal.photos.services import photos_for_need, receive_form_photos
 from portal.photos.views import accepts_photos
-from portal.triage import services
+from portal.triage import offers, services
 from portal.triage.forms import (
     ASSIGNMENT_LABELS,
     CHANNEL_LABELS,
-    ActionForm,
     BulkForm,
-    CategoryForm,
     DecisionForm,
-    DuplicateForm,
     IntakeForm,
-    NoteForm,
-    ReasonForm,
-    RouteForm,
-    TitleForm,
-    TransferForm,
 )
 from portal.workflow.services import Actor, WorkflowError, allowed_moves
 
@@ -53,13 +44,28 @@ JUST_ENTERED = "staff_just_entered"
 # --- shared context ---------------------------------------------------------------
 
 
+def _forms_for(page: dict):
+    """`form_for(need, name, origin, next_url, failed)` for the templates: the
+    form shown again after a refused post, or a new one with the need's defaults."""
+
+    def form_for(need, name, origin, next_url, failed=None):
+        if failed and failed["action"] == name and failed["need_id"] == need.id:
+            return failed["form"]
+        return offers.build_form(need, name, origin, next_url, bound=False, page=page)
+
+    return form_for
+
+
 def _row_context(needs) -> dict:
     """What every queue row needs, loaded once for the whole page."""
     slas = {n.category.resolution_sla_days for n in needs if n.category}
-    return {
+    page = {
         "categories": services.categories(),
         "organisations": services.active_organisations(),
         "due_defaults": services.default_due_dates(slas),
+    }
+    return {
+        **page,
         "declines": services.last_declines([n.id for n in needs]),
         "now": utcnow(),
         "admin_actor": Actor.staff(current_user),
@@ -67,21 +73,25 @@ def _row_context(needs) -> dict:
         "queue_statuses": services.QUEUE_STATUSES,
         "allowed_moves": allowed_moves,
         "flags": need_flags(needs),
+        "offers": offers,
+        "form_for": _forms_for(page),
     }
 
 
 def _need_context(need) -> dict:
     sla = need.category.resolution_sla_days
+    page = {
+        "categories": services.categories(),
+        "organisations": services.active_organisations(),
+        "due_defaults": services.default_due_dates({sla}),
+    }
     return {
+        **page,
         "need": need,
         "moves": allowed_moves(need, Actor.staff(current_user)),
-        "editable": need.status.is_editable,
         "events": services.full_timeline(need),
         "assignments": services.need_assignments(need),
         "requests": services.need_requests(need),
-        "categories": services.categories(),
-        "organisations": services.active_organisations(),
-        "due_default": services.default_due_dates({sla}).get(sla),
         "now": utcnow(),
         "channel_labels": CHANNEL_LABELS,
         "assignment_labels": ASSIGNMENT_LABELS,
@@ -89,6 +99,8 @@ def _need_context(need) -> dict:
         "photos": photos_for_need(need, include_hidden=True),
         "hide_photo_form": HidePhotoForm(formdata=None),
         "flagged": need_flags([need]).get(need.id),
+        "offers": offers,
+        "form_for": _forms_for(page),
     }
 
 
@@ -112,23 +124,19 @@ def _back(need) -> str:
     return target if target.startswith("/admin") else default
 
 
-def _respond(
-    need, action: str, *, form=None, message: str = "", field: str | None = None, notice=""
-):
+def _respond(need, action: str, *, form=None, notice=""):
     """One answer for every need action: the queue row or the need page for
     htmx, a 303 for plain posts, and the need page with the errors (422) when
-    something was wrong."""
+    something was wrong (`form`: the refused form, errors in place)."""
     failed = None
-    if form is not None or message:
-        errors = form.errors if form is not None else {}
+    if form is not None:
         failed = {
             "action": action,
-            "errors": {name: found for name, found in errors.items() if name is not None},
-            "message": "" if field else message,
-            "values": request.form,
+            "need_id": need.id,
+            "form": form,
+            "message": form.form_errors[0] if form.form_errors else "",
+            "field_errors": any(name is not None for name in form.errors),
         }
-        if field:
-            failed["errors"][field] = [message]
     if is_fragment_request():
         if _origin() == "row":
             need = services.admin_need(need.ref)
@@ -154,20 +162,28 @@ def _respond(
     return redirect(_back(need), code=303)
 
 
-def _act(ref: str, action: str, form, apply):
-    """Validate, apply one service call, commit once; or show what was wrong
-    with nothing saved."""
+def _act(ref: str, action: str):
+    """Validate the offer's form, apply its one service call, commit once; or
+    show what was wrong with nothing saved."""
     need = _need_or_404(ref)
+    found = offers.offer(action)
+    if found is None:
+        abort(404)
+    page = {}
+    if action in ("route", "transfer"):
+        page["organisations"] = services.active_organisations()
+    elif action == "category":
+        page["categories"] = services.categories()
+    form = offers.build_form(need, action, _origin(), "", bound=True, page=page)
 
-    def again(form):
-        general = form.form_errors[0] if form.form_errors else ""
-        return _respond(need, action, form=form, message=general)
+    def apply():
+        return str(found.apply(need, form) or found.told)
 
     return submit_form(
         form,
-        lambda: apply(need, form),
+        apply,
         done=lambda notice: _respond(need, action, notice=notice),
-        again=again,
+        again=lambda form: _respond(need, action, form=form),
     )
 
 
@@ -361,91 +377,22 @@ def duplicates(ref: str):
 @bp.post("/admin/needs/<ref>/category")
 @admin_required
 def category(ref: str):
-    def apply(need, form):
-        services.change_category(need, current_user, form.chosen())
-        return _("Category changed.")
-
-    return _act(ref, "category", CategoryForm(categories=services.categories()), apply)
+    return _act(ref, "category")
 
 
 @bp.post("/admin/needs/<ref>/title")
 @admin_required
 def title(ref: str):
-    def apply(need, form):
-        services.correct_title(need, current_user, form.title.data)
-        return _("Title corrected.")
-
-    return _act(ref, "title", TitleForm(), apply)
-
-
-def _publish(need, form) -> str:
-    partner = services.publish_need(need, current_user)
-    if partner is not None:
-        return _("Published and sent to %(partner)s.", partner=partner.name)
-    return _("Published.")
-
-
-def _reject(need, form) -> str:
-    services.reject_need(need, current_user, form.reason.data)
-    return _("Rejected. The submitter sees the reason.")
-
-
-def _close(need, form) -> str:
-    services.close_unresolved(need, current_user, form.reason.data)
-    return _("Closed without resolution.")
-
-
-def _merge(need, form) -> str:
-    kept = services.need_by_ref(form.duplicate_of.data)
-    services.merge_duplicate(need, kept, current_user)
-    return _("Merged into %(ref)s.", ref=kept.ref)
-
-
-def _route_notice(need, partner, due_at) -> str:
-    if due_at is None:
-        return _("Sent to %(partner)s.", partner=partner.name)
-    return _("Sent to %(partner)s, due %(date)s.", partner=partner.name, date=format_date(due_at))
-
-
-def _route(need, form) -> str:
-    due_at = services.check_due_date(form.due_date.data)
-    partner = form.chosen()
-    services.route_need(need, current_user, partner, due_at=due_at, note=form.note.data or "")
-    return _route_notice(need, partner, due_at)
-
-
-def _transfer(need, form) -> str:
-    due_at = services.check_due_date(form.due_date.data)
-    partner = form.chosen()
-    services.transfer_need(need, current_user, partner, reason=form.note.data, due_at=due_at)
-    return _route_notice(need, partner, due_at)
-
-
-#: The workflow moves an admin makes on a need's page or queue row: the name of
-#: the form on the page (its errors are shown there), the form, and the triage
-#: service call. A move admins make is one row here; its URL is
-#: /admin/needs/<ref>/moves/<move>.
-ADMIN_MOVES = {
-    "publish": ("publish", ActionForm, _publish),
-    "reject": ("reject", ReasonForm, _reject),
-    "close_unresolved": ("close", ReasonForm, _close),
-    "mark_duplicate": ("duplicate", DuplicateForm, _merge),
-    "route": ("route", lambda: RouteForm(organisations=services.active_organisations()), _route),
-    "transfer": (
-        "transfer",
-        lambda: TransferForm(organisations=services.active_organisations()),
-        _transfer,
-    ),
-}
+    return _act(ref, "title")
 
 
 @admin_required
 def move(ref: str, move: str):
-    """Every workflow move of the admin pages, through one view."""
-    if move not in ADMIN_MOVES:
+    """Every workflow move of the admin pages, through one view (the moves
+    are described in `portal.triage.offers.OFFERS`)."""
+    if not offers.is_admin_move(move):
         abort(404)
-    action, make_form, apply = ADMIN_MOVES[move]
-    return _act(ref, action, make_form(), apply)
+    return _act(ref, move)
 
 
 add_move_routes(
@@ -466,11 +413,7 @@ add_move_routes(
 @bp.post("/admin/needs/<ref>/note")
 @admin_required
 def note(ref: str):
-    def apply(need, form):
-        services.add_note(need, current_user, form.text.data)
-        return _("Internal note added.")
-
-    return _act(ref, "note", NoteForm(), apply)
+    return _act(ref, "note")
 
 
 # --- staff-assisted intake -------------------------------------------------------------

@@ -373,8 +373,6 @@ MOVES: dict[str, Move] = {
     )
 }
 
-MOVE_LABELS = {name: move.label for name, move in MOVES.items()}
-
 #: The usual moves from a new submission to each state (demo data and tests).
 PATH_TO: dict[NeedStatus, list[str]] = {
     S.SUBMITTED: [],
@@ -577,7 +575,12 @@ EVENT_LABELS = {
     "reminder": _l("Reminder sent to the partner"),
     "escalated": _l("Escalated to the administrators"),
 }
-MOVE_LABELS.update(EVENT_LABELS)
+
+
+def label_of(name: str) -> object | None:
+    """The (lazy) timeline label of a move or of a step that is not a move."""
+    move = MOVES.get(name)
+    return move.label if move is not None else EVENT_LABELS.get(name)
 
 #: Who may record which kind of step.
 EVENT_ROLES = {

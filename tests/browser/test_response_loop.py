@@ -273,7 +273,7 @@ def test_publish_route_resolve_and_close(new_page, loop_shot, loop_data, live_se
     expect(partner_select.locator("option:checked")).to_have_text(
         f"{data.partner_name} (suggested)"
     )
-    due = route.locator(f"#row-{data.need_id}-route-due")
+    due = route.locator(f"#row-{data.need_id}-route-due_date")
     expect(due).to_have_value(data.due_default.isoformat())
     route.locator(f"#row-{data.need_id}-route-note").fill(NOTE)
     shot(admin, "route-form")

@@ -194,7 +194,7 @@ def test_route_without_a_date_uses_the_category_sla(client, admin, post, submitt
 
 def test_the_route_form_suggests_the_default_partner_and_date(client, admin, submitted, partner):
     page = client.get("/admin/triage").get_data(as_text=True)
-    assert f'<option value="{partner.id}" selected>' in page
+    assert f'<option selected value="{partner.id}">' in page
     default = _local_date(add_working_days(utcnow(), 5)).isoformat()
     assert f'value="{default}"' in page
     assert "Suggested partner:" in page and "Youth League of the District" in page
