@@ -16,6 +16,7 @@ from portal.extensions import db
 from portal.models_base import utcnow
 from portal.needs.models import Category, Channel, Need, NeedStatus
 from portal.needs.services import Submission, new_idempotency_key, submit_need
+from portal.partners.cohandlers import add_co_handlers, ask_for_input, give_input
 from portal.partners.models import (
     Organisation,
     OrganisationKind,
@@ -25,6 +26,7 @@ from portal.partners.models import (
 from portal.photos.demo import add_demo_photos
 from portal.projects.demo import seed_demo_projects
 from portal.workdays.models import CalendarDay, DayKind
+from portal.workdays.services import local_today
 from portal.workflow.models import TimelineEvent
 from portal.workflow.services import PATH_TO, Actor, transition
 
@@ -470,11 +472,36 @@ def load_demo_data(seed: int = 2026) -> dict[str, int]:
         db.session.flush()
         needs.append(need)
         _spread_in_time(need, now - timedelta(days=60 - index * 1.5, hours=rng.randint(0, 12)), rng)
+    _demo_co_handling(needs, list(orgs.values()), admin, users)
     _demo_round(admin, now)
     seed_demo_projects(list(orgs.values()), needs, admin)
     _demo_comments(needs, users["member@huiju.example"])
     add_demo_photos([need for need in needs if need.is_listed][:4])
     return {"categories": len(categories), "organisations": len(orgs), "needs": len(NEEDS)}
+
+
+def _demo_co_handling(
+    needs: list[Need], organisations: list[Organisation], admin: User, users: dict[str, User]
+) -> None:
+    """A need in work with a supporting partner (协办) that was asked for its
+    input and gave it, and another one whose supporter's input is awaited."""
+    in_work = [n for n in needs if n.status.is_in_work]
+    for index, need in enumerate(in_work[:2]):
+        supporter = next(o for o in organisations if o.id != need.assigned_organisation_id)
+        add_co_handlers(need, [supporter], admin)
+        db.session.flush()
+        ask_for_input(
+            need,
+            supporter.id,
+            admin,
+            "能否协调志愿者或场地，协助本诉求的办理？",
+            local_today() + timedelta(days=5),
+        )
+        if index == 0:
+            give_input(
+                need, _partner_staff(supporter, users), "可以安排 6 名志愿者，本周六上午到场。"
+            )
+    db.session.flush()
 
 
 def _demo_comments(needs: list[Need], member: User) -> None:

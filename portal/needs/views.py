@@ -19,6 +19,7 @@ from portal.needs.models import NeedStatus
 from portal.needs.tokens import tracking_token_for
 from portal.notify.services import is_following
 from portal.open311.questions import ask_questions
+from portal.partners.cohandlers import co_handlers_of
 from portal.partners.services import current_assignment
 from portal.photos.services import photos_for_need, receive_form_photos
 from portal.photos.views import accepts_photos
@@ -170,6 +171,7 @@ def show(ref: str):
             if can_give_feedback(need, user, False)
             else None,
             "assignment": current_assignment(need),
+            "co_handlers": co_handlers_of(need),
             "projects": projects_for_need(need),
             "thread": thread_for(need=need, user=user),
             "photos": photos_for_need(need),

@@ -14,10 +14,14 @@ def register_commands(group: click.Group) -> None:
 @click.command("remind")
 @with_appcontext
 def remind() -> None:
-    """Send the reminders (催办) for missed due dates and escalate the needs
-    still overdue after ESCALATE_AFTER_DAYS working days. Safe to run from cron
-    at any frequency: each reminder and escalation happens once."""
+    """Send the reminders (催办) for missed due dates, the lead partners' and
+    the supporting partners' inputs, and escalate the needs still overdue after
+    ESCALATE_AFTER_DAYS working days. Safe to run from cron at any frequency:
+    each reminder and escalation happens once."""
+    # (Imported here: the CLI is registered while the app is built.)
+    from portal.partners.cohandlers import remind_inputs
     from portal.partners.workspace import send_reminders
 
     reminded, escalated = send_reminders()
-    click.echo(f"Reminders sent: {reminded}. Escalated: {escalated}.")
+    inputs = remind_inputs()
+    click.echo(f"Reminders sent: {reminded}. Inputs reminded: {inputs}. Escalated: {escalated}.")

@@ -113,3 +113,30 @@ class TransferForm(FlaskForm):
         valid = {value for value, _label in field.choices if value != ""}
         if field.data not in valid:
             raise ValidationError(_l("Choose another, active partner organisation."))
+
+
+class InputForm(FlaskForm):
+    text = _reason(
+        _l("Your input (the lead partner and the administrators read it)"),
+        required=_l("Please write something."),
+    )
+
+
+class AskInputForm(FlaskForm):
+    """Ask one supporting partner for its input by a date (the lead or an admin)."""
+
+    supporter = SelectField(_l("Supporting partner"), coerce=coerce_id, validate_choice=False)
+    question = _reason(_l("What do you need from them?"), required=_l("Please write something."))
+    due_date = _LocalDate(
+        _l("Input due by"),
+        validators=[InputRequired(_l("Please give a date."))],
+        render_kw={"type": "date"},
+    )
+
+    def __init__(self, *args, co_handlers=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.supporter.choices = [(c.organisation_id, c.organisation.name) for c in co_handlers]
+
+    def validate_supporter(self, field):
+        if field.data not in {value for value, _label in field.choices}:
+            raise ValidationError(_l("Choose one of the supporting partners."))

@@ -176,6 +176,48 @@ class Assignment(db.Model):
         return self.is_open and (now or utcnow()) > self.due_at
 
 
+class CoHandler(db.Model):
+    """A supporting partner on a need (协办), beside the lead of its Assignment
+    (主办). It sees the need, posts progress updates and internal notes, and
+    may be asked for its input by a due date; the lead alone accepts, answers
+    and resolves, and only the lead's times count in the response metrics."""
+
+    __tablename__ = "co_handlers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    need_id: Mapped[int] = mapped_column(sa.ForeignKey("needs.id"))
+    organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id"))
+    added_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: The latest request for its input: what is asked, when, by when.
+    input_question: Mapped[str] = mapped_column(sa.Text, default="")
+    input_asked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    input_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: When it answered that request (empty while the answer is awaited).
+    input_given_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    organisation: Mapped[Organisation] = relationship()
+
+    __table_args__ = (
+        sa.UniqueConstraint("need_id", "organisation_id", name="uq_co_handlers_need_org"),
+        # The supporter's inbox, and the reminders of inputs not yet given.
+        sa.Index("ix_co_handlers_org_need", "organisation_id", "need_id"),
+        sa.Index("ix_co_handlers_awaited", "input_given_at", "input_due_at"),
+    )
+
+    @property
+    def input_awaited(self) -> bool:
+        return self.input_asked_at is not None and self.input_given_at is None
+
+    def input_overdue(self, now: datetime | None = None) -> bool:
+        return (
+            self.input_awaited
+            and self.input_due_at is not None
+            and (now or utcnow()) > self.input_due_at
+        )
+
+
 class RequestKind(enum.StrEnum):
     EXTENSION = "extension"
     TRANSFER = "transfer"

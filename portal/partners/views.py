@@ -19,11 +19,13 @@ from portal.forms import EmptyForm, submit_form
 from portal.htmx import is_fragment_request, render, render_invalid
 from portal.models_base import utcnow
 from portal.needs.models import Need
-from portal.partners import workspace
+from portal.partners import cohandlers, workspace
 from portal.partners.forms import (
+    AskInputForm,
     DeclineForm,
     DeclineTransferForm,
     ExtensionForm,
+    InputForm,
     NoteForm,
     ResolveForm,
     TransferForm,
@@ -52,12 +54,17 @@ FRAGMENT = "partners/_workspace.html"
 def inbox():
     filters = workspace.InboxFilters.from_args(request.args)
     organisation_id = current_user.organisation_id
-    metrics = None
-    if not is_fragment_request():
+    page_only = {}
+    if not is_fragment_request():  # the list alone is the fragment
         from portal.metrics.services import compute
 
         now = utcnow()
-        metrics = compute(organisation_id=organisation_id, start=now - timedelta(days=90), end=now)
+        start = now - timedelta(days=90)
+        page_only = {
+            "metrics": compute(organisation_id=organisation_id, start=start, end=now),
+            "supported": cohandlers.supported_needs(organisation_id, now),
+            "support_figures": cohandlers.support_figures(organisation_id, start, now),
+        }
     return render(
         "partners/inbox.html",
         "partners/_inbox_list.html",
@@ -67,7 +74,8 @@ def inbox():
             "filters": filters,
             "states": workspace.INBOX_STATES,
             "state_label": workspace.assignment_state_label,
-            "metrics": metrics,
+            "metrics": None,
+            **page_only,
         },
     )
 
@@ -79,13 +87,15 @@ def _need_or_404(ref: str) -> Need:
     return need
 
 
-def _make_form(action: str, *, bound: bool) -> FlaskForm:
+def _make_form(action: str, need: Need, *, bound: bool) -> FlaskForm:
     """One offer's form; `bound` reads the posted data, else an empty form."""
     kwargs: dict = {"prefix": action.replace("_", "-")}
     if not bound:
         kwargs["formdata"] = None
     if action == "extension":
         kwargs["today"] = workspace.local_today()
+    elif action == "ask_input":
+        kwargs["co_handlers"] = cohandlers.co_handlers_of(need)
     form = (_offer(action).form or EmptyForm)(**kwargs)
     if action == "transfer":
         form.set_choices(workspace.transfer_choices(current_user), _("Choose a partner"))
@@ -101,12 +111,15 @@ def _context(
 ) -> dict:
     organisation_id = current_user.organisation_id
     assignment = workspace.latest_assignment(need, organisation_id)
+    co_handlers = cohandlers.co_handlers_of(need)
     is_open = assignment is not None and assignment.state in OPEN_ASSIGNMENT_STATES
     pending = workspace.pending_request_kinds(assignment if is_open else None)
     shown = _in_page_order(
         a for a in workspace.available_actions(need, current_user) if a not in pending
     )
-    forms: dict[str, FlaskForm] = {action: _make_form(action, bound=False) for action in shown}
+    forms: dict[str, FlaskForm] = {
+        action: _make_form(action, need, bound=False) for action in shown
+    }
     if posted is not None:
         forms[posted[0]] = posted[1]
     errors = errors or {}
@@ -127,6 +140,8 @@ def _context(
         "panel_errors": [message for action, message in errors.items() if action not in shown],
         "message": message,
         "events": workspace.partner_timeline(need, organisation_id),
+        "co_handlers": co_handlers,
+        "supporting": next((c for c in co_handlers if c.organisation_id == organisation_id), None),
         # Hidden ones too (marked): they may show what has to be repaired.
         "photos": photos_for_need(need, include_hidden=True),
         # The photos a form shown again with errors already received.
@@ -149,7 +164,7 @@ def _act(ref: str, action: str):
     the corrected form."""
     need = _need_or_404(ref)
     offer = _offer(action)
-    form = _make_form(action, bound=True)
+    form = _make_form(action, need, bound=True)
     valid = form.validate()
     if not valid and offer.form is None:
         abort(400)
@@ -272,6 +287,25 @@ OFFERS: dict[str, Offer] = {
         ),
         endpoint="partner.transfer",
     ),
+    "input": Offer(
+        _l("Your input is sent to the lead partner and the administrators."),
+        lambda need, form, photos: cohandlers.give_input(need, current_user, form.text.data),
+        _l("Send your input"),
+        summary=_l("Give your input"),
+        form=InputForm,
+        tone="primary",
+        endpoint="partner.give_input",
+    ),
+    "ask_input": Offer(
+        _l("The supporting partner was asked for its input."),
+        lambda need, form, photos: cohandlers.ask_for_input(
+            need, form.supporter.data, current_user, form.question.data, form.due_date.data
+        ),
+        _l("Ask for input"),
+        summary=_l("Ask a supporting partner for input"),
+        form=AskInputForm,
+        endpoint="partner.ask_input",
+    ),
     "decline": Offer(
         _l("You declined this need; it went back to the administrators."),
         _move("decline", "reason"),
@@ -335,6 +369,18 @@ add_move_routes(
 @partner_required
 def update(ref: str):
     return _act(ref, "update")
+
+
+@bp.post("/needs/<ref>/input")
+@partner_required
+def give_input(ref: str):
+    return _act(ref, "input")
+
+
+@bp.post("/needs/<ref>/input-requests")
+@partner_required
+def ask_input(ref: str):
+    return _act(ref, "ask_input")
 
 
 @bp.post("/needs/<ref>/notes")

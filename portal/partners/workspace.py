@@ -9,7 +9,7 @@ again when a form comes back (the page may be stale)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from flask import current_app
@@ -24,16 +24,24 @@ from portal.extensions import db
 from portal.models_base import utcnow
 from portal.needs.models import Need
 from portal.notify.services import public_url, queue_email
+from portal.partners import cohandlers
 from portal.partners import services as partner_services
 from portal.partners.models import (
     OPEN_ASSIGNMENT_STATES,
     Assignment,
     AssignmentRequest,
     AssignmentState,
+    CoHandler,
     Organisation,
     RequestState,
 )
-from portal.workdays.services import local_today, local_zone, working_days_between
+from portal.workdays.services import (
+    end_of_local_day,
+    local_today,
+    local_zone,
+    start_of_local_day,
+    working_days_between,
+)
 from portal.workflow.models import TimelineEvent
 from portal.workflow.services import (
     MOVES,
@@ -200,16 +208,20 @@ def inbox_counts(organisation_id: int, now: datetime | None = None) -> dict[str,
 
 
 def _routed_here(need_id, organisation_id: int):
-    """EXISTS: the need is (or was) routed to this organisation."""
-    return (
+    """The need is (or was) routed to this organisation, or it supports it."""
+    return sa.or_(
         sa.select(Assignment.id)
         .where(Assignment.need_id == need_id, Assignment.organisation_id == organisation_id)
-        .exists()
+        .exists(),
+        sa.select(CoHandler.id)
+        .where(CoHandler.need_id == need_id, CoHandler.organisation_id == organisation_id)
+        .exists(),
     )
 
 
 def workspace_need(ref: str, organisation_id: int | None) -> Need | None:
-    """The need, if it is (or was) routed to this organisation; else None."""
+    """The need, if it is (or was) routed to this organisation or supported
+    by it; else None."""
     if organisation_id is None:
         return None
     return db.session.scalar(
@@ -236,21 +248,26 @@ def latest_assignment(need: Need, organisation_id: int) -> Assignment | None:
     )
 
 
+#: The internal steps between the lead and its supporters, which the lead reads too.
+CO_HANDLING_EVENTS = ("input_requested", "input_given")
+
+
 def partner_timeline(need: Need, organisation_id: int) -> list[TimelineEvent]:
     """The public steps, plus the internal ones written by this organisation
-    (or about it, e.g. reminders) and by the administrators."""
+    (or about it, e.g. reminders) and by the administrators; the lead also
+    reads its supporters' inputs."""
+    visible = [
+        TimelineEvent.internal.is_(False),
+        TimelineEvent.organisation_id == organisation_id,
+        TimelineEvent.actor_role == "admin",
+    ]
+    if need.assigned_organisation_id == organisation_id:
+        visible.append(TimelineEvent.move.in_(CO_HANDLING_EVENTS))
     return list(
         db.session.scalars(
             sa.select(TimelineEvent)
             .options(joinedload(TimelineEvent.organisation))
-            .where(
-                TimelineEvent.need_id == need.id,
-                sa.or_(
-                    TimelineEvent.internal.is_(False),
-                    TimelineEvent.organisation_id == organisation_id,
-                    TimelineEvent.actor_role == "admin",
-                ),
-            )
+            .where(TimelineEvent.need_id == need.id, sa.or_(*visible))
             .order_by(TimelineEvent.id)
         )
     )
@@ -289,8 +306,10 @@ def available_actions(need: Need, staff: User) -> list[str]:
     them, plus the steps that do not move the status. A partner proposed by a
     transfer may only accept, decline the transfer or write a note until it
     accepts; the first partner stays answerable meanwhile."""
-    if staff.role != Role.PARTNER or open_assignment(need, staff.organisation_id) is None:
+    if staff.role != Role.PARTNER:
         return []
+    if open_assignment(need, staff.organisation_id) is None:
+        return _supporter_actions(need, staff)
     moves = allowed_moves(need, Actor.staff(staff))
     if need.assigned_organisation_id != staff.organisation_id:
         return [m for m in moves if m in ("accept", "decline_transfer")] + ["note"]
@@ -304,7 +323,18 @@ def available_actions(need: Need, staff: User) -> list[str]:
         # The admin confirms a transfer with the workflow's `transfer` move,
         # which only exists before the need is accepted.
         actions.append("transfer")
+    if need.status.is_with_partner and cohandlers.co_handlers_of(need):
+        actions.append("ask_input")
     return actions
+
+
+def _supporter_actions(need: Need, staff: User) -> list[str]:
+    """A supporting partner (协办): its input, progress updates and notes,
+    while the need is with the partners."""
+    supporter = cohandlers.co_handler(need, staff.organisation_id)
+    if supporter is None or not need.status.is_with_partner:
+        return []
+    return ["input", "update", "note"]
 
 
 def _check(need: Need, staff: User, action: str) -> None:
@@ -337,10 +367,6 @@ def add_note(need: Need, staff: User, text: str) -> TimelineEvent:
     return record_event(need, "note", Actor.staff(staff), text=text)
 
 
-def end_of_local_day(day: date) -> datetime:
-    return datetime.combine(day, time(23, 59, 59), tzinfo=local_zone()).astimezone(UTC)
-
-
 def ask_for_more_time(need: Need, staff: User, new_due: date, reason: str) -> AssignmentRequest:
     """The new due date is the end of that day, local time."""
     _check(need, staff, "extension")
@@ -370,11 +396,6 @@ def transfer_choices(staff: User) -> list[tuple[int, str]]:
 
 
 # --- reminders (催办) and escalation ------------------------------------------
-
-
-def _start_of_local_day(now: datetime) -> datetime:
-    day = now.astimezone(local_zone()).date()
-    return datetime.combine(day, time(0, 0), tzinfo=local_zone()).astimezone(UTC)
 
 
 def _claim(assignment_id: int, column, now: datetime) -> bool:
@@ -419,7 +440,7 @@ def _batches(stmt, batch: int = REMINDER_BATCH):
 
 
 def _remind(now: datetime) -> int:
-    start_of_today = _start_of_local_day(now)
+    start_of_today = start_of_local_day(now)
     candidates = sa.select(Assignment).where(
         Assignment.state.in_(OPEN_ASSIGNMENT_STATES),
         Assignment.due_at < start_of_today,

@@ -14,6 +14,7 @@ from wtforms import (
     HiddenField,
     SelectChoice,
     SelectField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
 )
@@ -31,6 +32,7 @@ from portal.needs import rules
 from portal.needs.forms import NeedForm, Satisfies, Within
 from portal.needs.models import Channel
 from portal.needs.services import Submission
+from portal.partners import forms as partner_forms
 from portal.partners.models import AssignmentState
 
 CHANNEL_LABELS = {
@@ -194,8 +196,41 @@ class _PartnerChoice:
         return self._partners.get(self.organisation.data)
 
 
-class RouteForm(_PartnerChoice, _NextMixin, FlaskForm):
-    organisation = SelectField(_l("Partner"), coerce=coerce_id, validate_choice=False)
+def _supporters_field() -> SelectMultipleField:
+    return SelectMultipleField(
+        _l("Supporting partners (optional)"),
+        description=_l(
+            "They see the need, post updates and can be asked for their input; the lead "
+            "partner answers and resolves it."
+        ),
+        coerce=coerce_id,
+        validate_choice=False,
+        render_kw={"size": 4},
+    )
+
+
+class _Supporters:
+    """Supporting partners (协办), chosen among the active partners."""
+
+    def _set_supporters(self, organisations):
+        if "supporters" not in self._fields:
+            return
+        self.supporters.choices = [SelectChoice(str(o.id), o.name) for o in organisations]
+        self._supporters = {o.id: o for o in organisations}
+
+    def validate_supporters(self, field):
+        chosen = [value for value in field.data or [] if value]  # 0: an empty value sent
+        if any(value not in self._supporters for value in chosen):
+            raise ValidationError(_l("Choose active partner organisations."))
+        if "organisation" in self and self.organisation.data in chosen:
+            raise ValidationError(_l("The lead partner cannot also support the need."))
+
+    def chosen_supporters(self):
+        return [self._supporters[v] for v in self.supporters.data or [] if v in self._supporters]
+
+
+class RouteForm(_Supporters, _PartnerChoice, _NextMixin, FlaskForm):
+    organisation = SelectField(_l("Lead partner"), coerce=coerce_id, validate_choice=False)
     due_date = _LocalDate(
         _l("Due date"),
         description=_l("End of that day. The default counts the category's working days."),
@@ -208,10 +243,31 @@ class RouteForm(_PartnerChoice, _NextMixin, FlaskForm):
         validators=[Length(max=2000, message=_l("At most %(max)d characters."))],
         render_kw={"rows": 2, "maxlength": 2000},
     )
+    supporters = _supporters_field()
 
     def __init__(self, *args, organisations=(), suggested=None, **kwargs):
         super().__init__(*args, **kwargs)
         self._set_partners(organisations, suggested)
+        self._set_supporters(organisations)
+
+
+class SupportersForm(_Supporters, _NextMixin, FlaskForm):
+    """Add supporting partners to a need already with its lead partner."""
+
+    supporters = _supporters_field()
+
+    def __init__(self, *args, organisations=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self._set_supporters(organisations)
+
+    def validate_supporters(self, field):
+        super().validate_supporters(field)
+        if not field.data:
+            raise ValidationError(_l("Choose at least one partner."))
+
+
+class AskInputForm(_NextMixin, partner_forms.AskInputForm):
+    """Ask one supporting partner for its input by a date."""
 
 
 class TransferForm(RouteForm):
@@ -224,6 +280,7 @@ class TransferForm(RouteForm):
         ],
         render_kw={"rows": 2, "maxlength": 2000},
     )
+    supporters = None  # a transfer changes the lead only
 
 
 class BulkForm(_PartnerChoice, _NextMixin, FlaskForm):

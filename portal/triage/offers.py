@@ -13,15 +13,18 @@ from flask_wtf import FlaskForm
 
 from portal.core.moves import Offer, default_offer
 from portal.needs.models import Need
+from portal.partners import cohandlers
 from portal.triage import services
 from portal.triage.forms import (
     ActionForm,
+    AskInputForm,
     CategoryForm,
     CloseForm,
     DuplicateForm,
     NoteForm,
     RejectForm,
     RouteForm,
+    SupportersForm,
     TitleForm,
     TransferForm,
 )
@@ -44,7 +47,14 @@ def _route_notice(partner, due_at) -> str:
 def _route(need, form) -> str:
     due_at = services.check_due_date(form.due_date.data)
     partner = form.chosen()
-    services.route_need(need, current_user, partner, due_at=due_at, note=form.note.data or "")
+    services.route_need(
+        need,
+        current_user,
+        partner,
+        due_at=due_at,
+        note=form.note.data or "",
+        supporters=form.chosen_supporters() if "supporters" in form else [],
+    )
     return _route_notice(partner, due_at)
 
 
@@ -79,6 +89,16 @@ def _title(need, form) -> None:
 
 def _note(need, form) -> None:
     services.add_note(need, current_user, form.text.data)
+
+
+def _add_supporters(need, form) -> None:
+    cohandlers.add_co_handlers(need, form.chosen_supporters(), current_user)
+
+
+def _ask_input(need, form) -> None:
+    cohandlers.ask_for_input(
+        need, form.supporter.data, current_user, form.question.data, form.due_date.data
+    )
 
 
 #: Everything an admin may do on a need, in the page's order. The keys that are
@@ -142,6 +162,22 @@ OFFERS: dict[str, Offer] = {
         form=CloseForm,
         tone="danger",
     ),
+    "add_supporters": Offer(
+        _l("The supporting partners were added."),
+        _add_supporters,
+        _l("Add them"),
+        summary=_l("Add supporting partners"),
+        form=SupportersForm,
+        endpoint="triage.add_supporters",
+    ),
+    "ask_input": Offer(
+        _l("The supporting partner was asked for its input."),
+        _ask_input,
+        _l("Ask for input"),
+        summary=_l("Ask a supporting partner for input"),
+        form=AskInputForm,
+        endpoint="triage.ask_input",
+    ),
     "note": Offer(
         _l("Internal note added."),
         _note,
@@ -176,15 +212,20 @@ def offer(name: str) -> Offer | None:
     return found
 
 
-def offered(need: Need, moves: list[str], origin: str) -> list[str]:
+def offered(need: Need, moves: list[str], origin: str, co_handlers=()) -> list[str]:
     """What the row or the page offers now, in the page's order: the allowed
     moves (publishing also offers routing at once), the corrections while the
-    need is editable, and the internal note."""
+    need is editable, the supporting partners while it is with the partners,
+    and the internal note."""
     names = set(moves)
     if "publish" in names:
         names.add("route")
     if need.status.is_editable:
         names |= {"category", "title"}
+    if need.status.is_with_partner:
+        names.add("add_supporters")
+        if co_handlers:
+            names.add("ask_input")
     names.add("note")
     if origin == "row":
         names &= set(ROW_OFFERS)
@@ -204,9 +245,15 @@ def build_form(
         suggested = need.category.default_partner if name == "route" else None
         kwargs["organisations"] = page["organisations"]
         kwargs["suggested"] = suggested if suggested and suggested.is_active else None
+    elif name == "add_supporters":
+        kwargs["organisations"] = page["organisations"]
+    elif name == "ask_input":
+        kwargs["co_handlers"] = page["co_handlers"]
     elif name == "category":
         kwargs["categories"] = page["categories"]
     form = found.form(**kwargs)
+    if origin == "row" and "supporters" in form:
+        del form["supporters"]  # named on the need's page, not in a queue row
     for field in form:
         if field.type != "CSRFTokenField":
             field.id = f"{origin}-{need.id}-{name}-{field.name}"

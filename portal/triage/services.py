@@ -24,6 +24,7 @@ from portal.models_base import dialect_insert, utcnow
 from portal.moderation.services import need_flags
 from portal.needs.models import Category, Channel, Need, NeedStatus
 from portal.notify.models import Follow
+from portal.partners import cohandlers
 from portal.partners.models import (
     OPEN_ASSIGNMENT_STATES,
     Assignment,
@@ -378,12 +379,15 @@ def route_need(
     *,
     due_at: datetime | None = None,
     note: str = "",
+    supporters: list[Organisation] = (),
 ) -> None:
-    """Send the need to a partner; a need not yet published is published first."""
+    """Send the need to a lead partner, with supporting partners if named; a
+    need not yet published is published first."""
     organisation = _active_partner(organisation)
     if need.status == NeedStatus.SUBMITTED:
         transition(need, "publish", _actor(admin))
     transition(need, "route", _actor(admin), organisation=organisation, due_at=due_at, text=note)
+    cohandlers.add_co_handlers(need, list(supporters), admin)
 
 
 def transfer_need(

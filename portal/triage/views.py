@@ -21,6 +21,7 @@ from portal.needs import submission
 from portal.needs.models import Channel
 from portal.needs.tokens import tracking_token_for
 from portal.open311.questions import ask_questions
+from portal.partners import cohandlers
 from portal.partners import services as partner_services
 from portal.partners.models import AssignmentRequest
 from portal.photos.forms import HidePhotoForm
@@ -84,6 +85,7 @@ def _need_context(need) -> dict:
         "categories": services.categories(),
         "organisations": services.active_organisations(),
         "due_defaults": services.default_due_dates({sla}),
+        "co_handlers": cohandlers.co_handlers_of(need),
     }
     return {
         **page,
@@ -170,8 +172,10 @@ def _act(ref: str, action: str):
     if found is None:
         abort(404)
     page = {}
-    if action in ("route", "transfer"):
+    if action in ("route", "transfer", "add_supporters"):
         page["organisations"] = services.active_organisations()
+    elif action == "ask_input":
+        page["co_handlers"] = cohandlers.co_handlers_of(need)
     elif action == "category":
         page["categories"] = services.categories()
     form = offers.build_form(need, action, _origin(), "", bound=True, page=page)
@@ -408,6 +412,18 @@ add_move_routes(
         "transfer": "transfer",
     },
 )
+
+
+@bp.post("/admin/needs/<ref>/supporters")
+@admin_required
+def add_supporters(ref: str):
+    return _act(ref, "add_supporters")
+
+
+@bp.post("/admin/needs/<ref>/input-requests")
+@admin_required
+def ask_input(ref: str):
+    return _act(ref, "ask_input")
 
 
 @bp.post("/admin/needs/<ref>/note")

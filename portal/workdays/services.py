@@ -26,6 +26,17 @@ def local_today(now: datetime | None = None) -> date:
     return (now or utcnow()).astimezone(local_zone()).date()
 
 
+def end_of_local_day(day: date) -> datetime:
+    """The last second of that day, local time, in UTC (due dates given as a day)."""
+    return datetime.combine(day, time(23, 59, 59), tzinfo=local_zone()).astimezone(UTC)
+
+
+def start_of_local_day(now: datetime) -> datetime:
+    """Midnight local time of the day `now` falls in, in UTC."""
+    day = now.astimezone(local_zone()).date()
+    return datetime.combine(day, time(0, 0), tzinfo=local_zone()).astimezone(UTC)
+
+
 def _overrides(start: date, end: date) -> dict[date, DayKind]:
     rows = db.session.execute(
         sa.select(CalendarDay.day, CalendarDay.kind).where(

@@ -32,6 +32,7 @@ from portal.partners.models import (
     OPEN_ASSIGNMENT_STATES,
     Assignment,
     AssignmentState,
+    CoHandler,
     Organisation,
 )
 from portal.workflow.models import TimelineEvent
@@ -440,6 +441,29 @@ def _actor_may_act(need: Need, actor: Actor, move_name: str = "") -> bool:
     return True
 
 
+def _supports(need: Need, actor: Actor, kind: str) -> bool:
+    """A supporting partner's staff, on a need still with the partners."""
+    if kind not in SUPPORTER_EVENTS or actor.role != ActorRole.PARTNER or actor.user is None:
+        return False
+    if actor.user.role != Role.PARTNER or not need.status.is_with_partner:
+        return False
+    return is_co_handler(need, actor.user.organisation_id)
+
+
+def is_co_handler(need: Need, organisation_id: int | None) -> bool:
+    if need.id is None or organisation_id is None:
+        return False
+    return bool(
+        db.session.scalar(
+            sa.select(
+                sa.select(CoHandler.id)
+                .where(CoHandler.need_id == need.id, CoHandler.organisation_id == organisation_id)
+                .exists()
+            )
+        )
+    )
+
+
 def open_assignment(need: Need, organisation_id: int | None) -> Assignment | None:
     """The partner's pending or accepted assignment for this need, if any."""
     if need.id is None or organisation_id is None:
@@ -574,6 +598,9 @@ EVENT_LABELS = {
     "category_changed": _l("Category changed"),
     "reminder": _l("Reminder sent to the partner"),
     "escalated": _l("Escalated to the administrators"),
+    "co_handler_added": _l("Supporting partner joined"),
+    "input_requested": _l("Input asked of a supporting partner"),
+    "input_given": _l("Input from a supporting partner"),
 }
 
 
@@ -581,6 +608,7 @@ def label_of(name: str) -> object | None:
     """The (lazy) timeline label of a move or of a step that is not a move."""
     move = MOVES.get(name)
     return move.label if move is not None else EVENT_LABELS.get(name)
+
 
 #: Who may record which kind of step.
 EVENT_ROLES = {
@@ -596,8 +624,13 @@ EVENT_ROLES = {
     "category_changed": {R.ADMIN},
     "reminder": {R.SYSTEM},
     "escalated": {R.SYSTEM},
+    "co_handler_added": {R.ADMIN},
+    "input_requested": {R.ADMIN, R.PARTNER},
+    "input_given": {R.PARTNER},
 }
-INTERNAL_EVENTS = frozenset({"note", "reminder", "escalated"})
+INTERNAL_EVENTS = frozenset({"note", "reminder", "escalated", "input_requested", "input_given"})
+#: The steps a supporting partner (协办) may record on a need it supports.
+SUPPORTER_EVENTS = frozenset({"update", "note", "input_given"})
 #: Steps the submitter and the followers hear of (the others stay on the timeline).
 ANNOUNCED_EVENTS = frozenset({"update", "extension_granted", "extension_refused"})
 
@@ -617,7 +650,7 @@ def record_event(
     roles = EVENT_ROLES.get(kind)
     if roles is None:
         raise WorkflowError(_("Unknown action."))
-    if actor.role not in roles or not _actor_may_act(need, actor):
+    if actor.role not in roles or not (_actor_may_act(need, actor) or _supports(need, actor, kind)):
         raise WorkflowError(_("You are not allowed to do that."))
     text = (text or "").strip()
     if kind in ("update", "note") and not text:

@@ -8,6 +8,8 @@ ACCESS = {
         "partner.move",
         "partner.update",
         "partner.note",
+        "partner.give_input",
+        "partner.ask_input",
         "partner.extension",
         "partner.transfer",
     )

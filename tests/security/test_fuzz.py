@@ -44,6 +44,7 @@ from portal.auth.sessions import PENDING, stamp
 from portal.extensions import db
 from portal.models_base import utcnow
 from portal.needs.models import Need, NeedStatus
+from portal.partners.models import CoHandler
 from tests.conftest import csrf_token_from
 from tests.forms import page_forms
 
@@ -135,6 +136,7 @@ def _seed() -> World:
     from portal.notify.models import Follow
     from portal.open311.apikeys import issue_key
     from portal.open311.models import CategoryQuestion, RequestToken
+    from portal.partners.cohandlers import add_co_handlers, ask_for_input
     from portal.partners.models import Assignment, Organisation
     from portal.partners.services import request_extension
     from portal.photos.models import Photo
@@ -175,6 +177,14 @@ def _seed() -> World:
     transferred = make_need(NeedStatus.ROUTED, category=lights, partner=youth)[0]
     admin = Actor.staff(users["admin"])  # proposes it to the partner, who may decline
     transition(transferred, "transfer", admin, text="Better placed", organisation=union)
+    # Co-handling: the partner leads one with a supporter, and supports another.
+    add_co_handlers(working, [youth], users["admin"])
+    supported = make_need(NeedStatus.IN_PROGRESS, category=lights, partner=youth)[0]
+    add_co_handlers(supported, [union], users["admin"])
+    db.session.flush()
+    ask_for_input(
+        supported, union.id, users["admin"], "Volunteers?", utcnow().date() + timedelta(days=9)
+    )
     db.session.add(Follow(user_id=users["member"].id, need_id=resolved.id))
 
     # Comments: one to report, one held for the moderators, one they hid.
@@ -273,7 +283,12 @@ def _refs(union_id: int) -> list[str]:
     )
     for status, ref in [*union_needs, *db.session.execute(sa.select(Need.status, Need.ref))]:
         refs.setdefault(status, ref)
-    return list(refs.values())
+    supported = db.session.scalars(
+        sa.select(Need.ref)
+        .join(CoHandler, CoHandler.need_id == Need.id)
+        .where(CoHandler.organisation_id == union_id)
+    )
+    return [*refs.values(), *supported]
 
 
 def _ids(union_id: int, lights_id: int) -> dict[str, list[str]]:

@@ -11,6 +11,8 @@ ACCESS = {
     "triage.category": "admin",
     "triage.title": "admin",
     "triage.note": "admin",
+    "triage.add_supporters": "admin",
+    "triage.ask_input": "admin",
     "triage.intake": "staff",
     "triage.intake_done": "staff",
 }
