@@ -7,8 +7,6 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DateField,
-    IntegerField,
     SelectChoice,
     SelectField,
     SelectMultipleField,
@@ -28,7 +26,14 @@ from wtforms.validators import (
 
 from portal.auth.models import Role
 from portal.core.params import coerce_id
-from portal.forms import check_day_in_range, clean_text
+from portal.forms import (
+    DayField,
+    WholeNumberField,
+    clean_text,
+    label_choices,
+    lower_case,
+    too_long,
+)
 from portal.partners.models import KIND_LABELS, RESOURCE_LABELS
 from portal.workdays.models import DayKind
 
@@ -46,74 +51,38 @@ ROLE_LABELS = {
 DAY_LABELS = {DayKind.HOLIDAY: _l("Holiday"), DayKind.WORKDAY: _l("Make-up working day")}
 
 
-def _choices(labels: dict) -> list[SelectChoice]:
-    return [SelectChoice(str(getattr(key, "value", key)), label) for key, label in labels.items()]
-
-
-def _lower(value: str | None) -> str | None:
-    return value.lower() if value else value
-
-
-_clean = clean_text
-
-
-def _too_long(limit: int):
-    return Length(max=limit, message=_l("At most %(max)d characters, please."))
-
-
-class _DateField(DateField):
-    """A date field whose parse error is translated."""
-
-    def process_formdata(self, valuelist):
-        try:
-            super().process_formdata(valuelist)
-        except ValueError as error:
-            raise ValueError(str(_l("Please give a date as YYYY-MM-DD."))) from error
-        check_day_in_range(self, _l("Please give a date as YYYY-MM-DD."))
-
-
-class _IntegerField(IntegerField):
-    """An integer field whose parse error is translated."""
-
-    def process_formdata(self, valuelist):
-        try:
-            super().process_formdata(valuelist)
-        except ValueError as error:
-            raise ValueError(str(_l("Please give a whole number."))) from error
-
-
 class OrganisationForm(FlaskForm):
     name_zh = StringField(
         _l("Name (Chinese)"),
-        filters=[_clean],
-        validators=[DataRequired(_l("Please give the Chinese name.")), _too_long(200)],
+        filters=[clean_text],
+        validators=[DataRequired(_l("Please give the Chinese name.")), too_long(200)],
     )
-    name_en = StringField(_l("Name (English)"), filters=[_clean], validators=[_too_long(200)])
+    name_en = StringField(_l("Name (English)"), filters=[clean_text], validators=[too_long(200)])
     kind = SelectField(
         _l("Kind"),
-        choices=_choices(KIND_LABELS),
+        choices=label_choices(KIND_LABELS),
         validators=[DataRequired(_l("Please choose a kind."))],
     )
     description_zh = TextAreaField(
-        _l("Description (Chinese)"), filters=[_clean], validators=[_too_long(4000)]
+        _l("Description (Chinese)"), filters=[clean_text], validators=[too_long(4000)]
     )
     description_en = TextAreaField(
-        _l("Description (English)"), filters=[_clean], validators=[_too_long(4000)]
+        _l("Description (English)"), filters=[clean_text], validators=[too_long(4000)]
     )
     contact_email = StringField(
         _l("Contact e-mail"),
-        filters=[_clean, _lower],
+        filters=[clean_text, lower_case],
         validators=[
             Optional(),
-            _too_long(254),
+            too_long(254),
             Email(_l("Please enter a valid e-mail address."), check_deliverability=False),
         ],
     )
     contact_phone = StringField(
         _l("Contact phone"),
-        filters=[_clean],
+        filters=[clean_text],
         validators=[
-            _too_long(40),
+            too_long(40),
             Regexp(r"^[0-9+()\- ]*$", message=_l("Digits, spaces, + - ( ) only.")),
         ],
     )
@@ -128,29 +97,29 @@ class OrganisationForm(FlaskForm):
 class ResourceForm(FlaskForm):
     kind = SelectField(
         _l("Kind of resource"),
-        choices=_choices(RESOURCE_LABELS),
+        choices=label_choices(RESOURCE_LABELS),
         validators=[DataRequired(_l("Please choose a kind."))],
     )
     description = StringField(
         _l("Short description"),
-        filters=[_clean],
-        validators=[DataRequired(_l("Please describe the resource.")), _too_long(300)],
+        filters=[clean_text],
+        validators=[DataRequired(_l("Please describe the resource.")), too_long(300)],
     )
 
 
 class InviteStaffForm(FlaskForm):
     email = StringField(
         _l("E-mail"),
-        filters=[_clean, _lower],
+        filters=[clean_text, lower_case],
         validators=[
             DataRequired(_l("Please enter an e-mail address.")),
-            _too_long(254),
+            too_long(254),
             Email(_l("Please enter a valid e-mail address."), check_deliverability=False),
         ],
     )
     display_name = StringField(
         _l("Display name"),
-        filters=[_clean],
+        filters=[clean_text],
         validators=[
             DataRequired(_l("Please give a display name.")),
             Length(min=2, max=40, message=_l("Use between %(min)d and %(max)d characters.")),
@@ -162,10 +131,10 @@ class CategoryForm(FlaskForm):
     code = StringField(
         _l("Code"),
         description=_l("Short and unique: lower-case letters, digits, - and _."),
-        filters=[_clean, _lower],
+        filters=[clean_text, lower_case],
         validators=[
             DataRequired(_l("Please give a code.")),
-            _too_long(40),
+            too_long(40),
             Regexp(
                 r"^[a-z0-9_-]+$",
                 message=_l("Only lower-case letters, digits, - and _ please."),
@@ -174,17 +143,17 @@ class CategoryForm(FlaskForm):
     )
     name_zh = StringField(
         _l("Name (Chinese)"),
-        filters=[_clean],
-        validators=[DataRequired(_l("Please give the Chinese name.")), _too_long(100)],
+        filters=[clean_text],
+        validators=[DataRequired(_l("Please give the Chinese name.")), too_long(100)],
     )
-    name_en = StringField(_l("Name (English)"), filters=[_clean], validators=[_too_long(100)])
+    name_en = StringField(_l("Name (English)"), filters=[clean_text], validators=[too_long(100)])
     description_zh = TextAreaField(
-        _l("Description (Chinese)"), filters=[_clean], validators=[_too_long(4000)]
+        _l("Description (Chinese)"), filters=[clean_text], validators=[too_long(4000)]
     )
     description_en = TextAreaField(
-        _l("Description (English)"), filters=[_clean], validators=[_too_long(4000)]
+        _l("Description (English)"), filters=[clean_text], validators=[too_long(4000)]
     )
-    response_sla_days = _IntegerField(
+    response_sla_days = WholeNumberField(
         _l("Days to first response (working days)"),
         default=3,
         validators=[
@@ -192,7 +161,7 @@ class CategoryForm(FlaskForm):
             NumberRange(min=1, max=365, message=_l("Between %(min)s and %(max)s days.")),
         ],
     )
-    resolution_sla_days = _IntegerField(
+    resolution_sla_days = WholeNumberField(
         _l("Days to resolution (working days)"),
         default=15,
         validators=[
@@ -204,7 +173,7 @@ class CategoryForm(FlaskForm):
         _l("Default partner (routing rule)"), coerce=coerce_id, choices=[]
     )
     is_active = BooleanField(_l("Active (offered to people who submit)"), default=True)
-    position = _IntegerField(
+    position = WholeNumberField(
         _l("Position in lists"),
         default=0,
         validators=[
@@ -230,7 +199,7 @@ class CategoryForm(FlaskForm):
 class RoleForm(FlaskForm):
     role = SelectField(
         _l("Role"),
-        choices=_choices(ROLE_LABELS),
+        choices=label_choices(ROLE_LABELS),
         validate_choice=False,
     )
     organisation = SelectField(
@@ -247,20 +216,20 @@ class RoleForm(FlaskForm):
 
 
 class CalendarDayForm(FlaskForm):
-    day = _DateField(_l("Date"), validators=[InputRequired(_l("Please give a date."))])
+    day = DayField(_l("Date"), validators=[InputRequired(_l("Please give a date."))])
     kind = SelectField(
         _l("Kind of day"),
-        choices=_choices(DAY_LABELS),
+        choices=label_choices(DAY_LABELS),
         validators=[DataRequired(_l("Please choose a kind."))],
     )
-    name = StringField(_l("Name"), filters=[_clean], validators=[_too_long(100)])
+    name = StringField(_l("Name"), filters=[clean_text], validators=[too_long(100)])
 
 
 class SettingsForm(FlaskForm):
     route_on_publish = BooleanField(
         _l("Route a need to its category's default partner as soon as it is published")
     )
-    escalate_after_days = _IntegerField(
+    escalate_after_days = WholeNumberField(
         _l("Escalate to admins after this many working days past the due date"),
         validators=[
             InputRequired(_l("Please give a number of days.")),
@@ -271,14 +240,14 @@ class SettingsForm(FlaskForm):
     comment_premoderation = BooleanField(
         _l("Pre-moderation: hold every comment until a moderator approves it")
     )
-    links_per_text = _IntegerField(
+    links_per_text = WholeNumberField(
         _l("Links allowed in one comment, need or project update (more are held for moderation)"),
         validators=[
             Optional(),
             NumberRange(min=0, max=20, message=_l("Between %(min)s and %(max)s.")),
         ],
     )
-    links_min_contributions = _IntegerField(
+    links_min_contributions = WholeNumberField(
         _l(
             "Published comments and needs a member needs before posting links "
             "(until then any link is held; 0: no such rule)"
@@ -291,7 +260,7 @@ class SettingsForm(FlaskForm):
 
 
 class TwoFactorPolicyForm(FlaskForm):
-    required_from = _DateField(
+    required_from = DayField(
         _l("Staff must use two-factor sign-in from"),
         validators=[Optional()],
         description=_l(
@@ -302,7 +271,7 @@ class TwoFactorPolicyForm(FlaskForm):
 
 
 class SampleForm(FlaskForm):
-    size = _IntegerField(
+    size = WholeNumberField(
         _l("How many needs"),
         default=10,
         validators=[
@@ -310,10 +279,10 @@ class SampleForm(FlaskForm):
             NumberRange(min=1, max=50, message=_l("Between %(min)s and %(max)s needs.")),
         ],
     )
-    date_from = _DateField(
+    date_from = DayField(
         _l("Resolved from"), validators=[InputRequired(_l("Please give a start date."))]
     )
-    date_to = _DateField(
+    date_to = DayField(
         _l("Resolved until"), validators=[InputRequired(_l("Please give an end date."))]
     )
 
@@ -325,10 +294,10 @@ class SampleForm(FlaskForm):
 class CheckOutcomeForm(FlaskForm):
     outcome = SelectField(
         _l("Outcome"),
-        choices=_choices(CHECK_OUTCOMES),
+        choices=label_choices(CHECK_OUTCOMES),
         validate_choice=False,
     )
-    notes = TextAreaField(_l("Notes"), filters=[_clean], validators=[_too_long(2000)])
+    notes = TextAreaField(_l("Notes"), filters=[clean_text], validators=[too_long(2000)])
 
     def validate_outcome(self, field):
         if field.data not in CHECK_OUTCOMES:

@@ -5,15 +5,11 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectChoice, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
+from wtforms.validators import DataRequired, Optional, Regexp, ValidationError
 
-from portal.forms import clean_text
+from portal.forms import clean_text, too_long
 from portal.open311.models import QUESTION_KIND_LABELS, QuestionKind
 from portal.open311.questions import LIST_KINDS, QuestionError, parse_choices
-
-
-def _too_long(limit: int):
-    return Length(max=limit, message=_l("At most %(max)d characters, please."))
 
 
 class QuestionForm(FlaskForm):
@@ -40,26 +36,26 @@ class QuestionForm(FlaskForm):
     prompt_zh = StringField(
         _l("Question (Chinese)"),
         filters=[clean_text],
-        validators=[DataRequired(_l("Please write the question in Chinese.")), _too_long(200)],
+        validators=[DataRequired(_l("Please write the question in Chinese.")), too_long(200)],
     )
     prompt_en = StringField(
-        _l("Question (English)"), filters=[clean_text], validators=[Optional(), _too_long(200)]
+        _l("Question (English)"), filters=[clean_text], validators=[Optional(), too_long(200)]
     )
     help_zh = StringField(
         _l("Help (Chinese, optional)"),
         filters=[clean_text],
-        validators=[Optional(), _too_long(300)],
+        validators=[Optional(), too_long(300)],
     )
     help_en = StringField(
         _l("Help (English, optional)"),
         filters=[clean_text],
-        validators=[Optional(), _too_long(300)],
+        validators=[Optional(), too_long(300)],
     )
     required = BooleanField(_l("An answer is required"))
     choices = TextAreaField(
         _l("Possible answers (for the choice kinds)"),
         filters=[clean_text],
-        validators=[Optional(), _too_long(10000)],
+        validators=[Optional(), too_long(10000)],
         description=_l("One per line: key | 中文名 | English name, e.g. “deep | 很深 | Deep”."),
     )
 

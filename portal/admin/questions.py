@@ -12,7 +12,7 @@ from portal.admin.services import get_category
 from portal.auth.decorators import admin_required
 from portal.core.params import arg_int
 from portal.extensions import db
-from portal.forms import EmptyForm
+from portal.forms import EmptyForm, require_token
 from portal.htmx import is_fragment_request, redirect_after_post, render, render_invalid
 from portal.open311 import questions as services
 from portal.open311.models import CategoryQuestion, QuestionKind
@@ -140,17 +140,12 @@ def update(category_id: int, question_id: int):
     return _done(category, _("The question is saved.") if changed else _("Nothing changed."))
 
 
-def _require_token() -> None:
-    if not EmptyForm().validate():
-        abort(400)
-
-
 @bp.post("/<int:question_id>/active")
 @admin_required
 def set_active(category_id: int, question_id: int):
     category = _category_or_404(category_id)
     question = _question_or_404(category, question_id)
-    _require_token()
+    require_token()
     active = request.form.get("active") == "1"
     services.set_question_active(question, active, current_user)
     db.session.commit()
@@ -164,7 +159,7 @@ def set_active(category_id: int, question_id: int):
 def move(category_id: int, question_id: int):
     category = _category_or_404(category_id)
     question = _question_or_404(category, question_id)
-    _require_token()
+    require_token()
     moved = services.move_question(question, request.form.get("direction") == "up", current_user)
     db.session.commit()
     return _done(category, _("The order is saved.") if moved else _("Nothing changed."))

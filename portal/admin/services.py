@@ -9,17 +9,18 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from portal.audit.models import AuditEntry, QualityCheck
-from portal.audit.services import record
+from portal.audit.services import apply_changes, record
 from portal.auth import tokens
 from portal.auth.models import Role, User
-from portal.core.params import bounded_date, bounded_text, page_number
+from portal.core.paging import Page, paged
+from portal.core.params import bounded_date, bounded_text
 from portal.core.settings import (
     COMMENT_PREMODERATION,
     ESCALATE_AFTER_DAYS,
@@ -44,51 +45,16 @@ from portal.partners.models import (
     ResourceKind,
 )
 from portal.workdays.models import CalendarDay, DayKind
-from portal.workdays.services import local_zone
+from portal.workdays.services import local_day_start
 
-PER_PAGE = 20
 AUDIT_PER_PAGE = 50
 SAMPLES_PER_PAGE = 10
-#: Offset pagination stops here, so no request can ask for a huge OFFSET.
-MAX_PAGE = 500
 MAX_SAMPLE = 50
 ESCALATE_RANGE = (1, 30)
 
 
 class AdminError(DomainError):
     """A rule of the admin pages refused the change."""
-
-
-@dataclass
-class Page:
-    items: list
-    page: int
-    has_next: bool
-
-    @property
-    def has_previous(self) -> bool:
-        return self.page > 1
-
-
-def bounded_page(value: str | None) -> int:
-    return page_number(value, MAX_PAGE)
-
-
-def _paged(stmt, page: int, per_page: int = PER_PAGE) -> Page:
-    rows = list(db.session.execute(stmt.limit(per_page + 1).offset((page - 1) * per_page)))
-    return Page(items=rows[:per_page], page=page, has_next=len(rows) > per_page)
-
-
-def _apply(obj, values: dict) -> tuple[dict, dict]:
-    """Set the values that differ; return what they were and what they are now."""
-    before, after = {}, {}
-    for key, value in values.items():
-        old = getattr(obj, key)
-        if old != value:
-            before[key] = old
-            after[key] = value
-            setattr(obj, key, value)
-    return before, after
 
 
 # --- partner organisations ----------------------------------------------------
@@ -107,7 +73,7 @@ def partners_page(kind: OrganisationKind | None, page: int) -> Page:
     )
     if kind is not None:
         stmt = stmt.where(Organisation.kind == kind)
-    return _paged(stmt.order_by(Organisation.name_zh, Organisation.id), page)
+    return paged(stmt.order_by(Organisation.name_zh, Organisation.id), page)
 
 
 def all_organisations() -> list[Organisation]:
@@ -175,7 +141,7 @@ def update_organisation(
     org: Organisation, values: dict, category_ids: list[int], actor: User
 ) -> bool:
     """False when nothing changed (and nothing is audited)."""
-    before, after = _apply(org, values)
+    before, after = apply_changes(org, values)
     changed = _set_categories(org, category_ids)
     if changed is not None:
         before["categories"], after["categories"] = changed
@@ -212,7 +178,7 @@ def update_resource(
     description: str,
     actor: User,
 ) -> bool:
-    before, after = _apply(resource, {"kind": kind, "description": description})
+    before, after = apply_changes(resource, {"kind": kind, "description": description})
     if not after:
         return False
     db.session.flush()
@@ -330,7 +296,7 @@ def create_category(values: dict, actor: User) -> Category:
 
 def update_category(category: Category, values: dict, actor: User) -> bool:
     _check_category(category, values)
-    before, after = _apply(category, values)
+    before, after = apply_changes(category, values)
     if not after:
         return False
     db.session.flush()
@@ -350,7 +316,7 @@ def users_page(q: str, page: int) -> Page:
                 User.display_name.icontains(term, autoescape=True),
             )
         )
-    result = _paged(stmt.order_by(User.email), page)
+    result = paged(stmt.order_by(User.email), page)
     result.items = [row[0] for row in result.items]
     return result
 
@@ -534,15 +500,6 @@ def save_settings(
 # --- the audit log -----------------------------------------------------------------
 
 
-def parse_date(value: str | None) -> date | None:
-    return bounded_date(value)
-
-
-def local_day_start(day: date) -> datetime:
-    """Midnight of a local calendar day, in UTC."""
-    return datetime.combine(day, time.min, tzinfo=local_zone()).astimezone(UTC)
-
-
 @dataclass
 class AuditFilters:
     actor: str = ""
@@ -562,8 +519,8 @@ class AuditFilters:
             action=text("action", 50),
             object_type=text("object_type", 40),
             object_id=text("object_id", 40),
-            date_from=parse_date(args.get("date_from")),
-            date_to=parse_date(args.get("date_to")),
+            date_from=bounded_date(args.get("date_from")),
+            date_to=bounded_date(args.get("date_to")),
         )
 
     def as_args(self) -> dict[str, str]:
@@ -715,7 +672,7 @@ def record_check_outcome(check: QualityCheck, outcome: str, notes: str, actor: U
 
     if outcome not in CHECK_OUTCOMES:
         raise AdminError(_("Please choose an outcome."), "outcome")
-    before, after = _apply(check, {"outcome": outcome, "notes": notes})
+    before, after = apply_changes(check, {"outcome": outcome, "notes": notes})
     if not after:
         return False
     check.checked_by_id = actor.id

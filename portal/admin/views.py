@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from flask import Blueprint, abort, current_app, flash, request, url_for
 from flask_babel import gettext as _
@@ -27,35 +27,17 @@ from portal.admin.forms import (
 from portal.admin.services import AdminError
 from portal.auth.decorators import admin_required
 from portal.auth.models import Role
-from portal.core.params import arg_int, arg_text, bounded_int, bounded_text
+from portal.core.paging import Page, bounded_page
+from portal.core.params import arg_int, arg_text, bounded_date, bounded_int, bounded_text
 from portal.extensions import db
-from portal.forms import EmptyForm
+from portal.forms import EmptyForm, require_token, show_domain_error
 from portal.htmx import is_fragment_request, redirect_after_post, render, render_invalid
 from portal.i18n import current_locale_code
-from portal.models_base import utcnow
 from portal.partners.models import Organisation, OrganisationKind, ResourceKind
 from portal.workdays.models import DayKind
-from portal.workdays.services import add_working_days, local_zone
+from portal.workdays.services import add_working_days, local_day_start, local_today, local_zone
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
-
-
-def _show_error(form, error: AdminError) -> None:
-    """Put a service's refusal on the field it concerns (or the form as a whole)."""
-    target = getattr(form, error.field, None) if error.field else None
-    if target is None or not hasattr(target, "errors"):
-        form.form_errors.append(str(error))
-        return
-    target.errors = [*target.errors, str(error)]
-
-
-def _require_token() -> None:
-    if not EmptyForm().validate():
-        abort(400)
-
-
-def _today() -> date:
-    return utcnow().astimezone(local_zone()).date()
 
 
 # --- partner organisations ----------------------------------------------------
@@ -72,7 +54,7 @@ def _kind_arg(value: str | None) -> OrganisationKind | None:
 @admin_required
 def partners():
     kind = _kind_arg(request.args.get("kind"))
-    page = services.partners_page(kind, services.bounded_page(request.args.get("page")))
+    page = services.partners_page(kind, bounded_page(request.args.get("page")))
     return render(
         "admin/partners.html",
         "admin/_partners_list.html",
@@ -239,7 +221,7 @@ def update_resource(org_id: int, resource_id: int):
 def remove_resource(org_id: int, resource_id: int):
     org = _org_or_404(org_id)
     resource = _resource_or_404(org, resource_id)
-    _require_token()
+    require_token()
     services.remove_resource(org, resource, current_user)
     db.session.commit()
     return _section_saved(
@@ -271,7 +253,7 @@ def invite_staff(org_id: int):
         db.session.rollback()
         if not isinstance(error, AdminError):
             error = AdminError(_("An account with this e-mail address already exists."), "email")
-        _show_error(form, error)
+        show_domain_error(form, error)
         return invalid()
     return _section_saved(
         org,
@@ -345,7 +327,7 @@ def _save_category(category, form: CategoryForm):
         db.session.rollback()
         if not isinstance(error, AdminError):
             error = AdminError(_("Another category already uses this code."), "code")
-        _show_error(form, error)
+        show_domain_error(form, error)
         return invalid()
     flash(message, "success")
     return redirect_after_post(url_for("admin.categories"))
@@ -394,7 +376,7 @@ def _users_context(q: str, page, **extra) -> dict:
 @admin_required
 def users():
     q = arg_text("q", 100)
-    page = services.users_page(q, services.bounded_page(request.args.get("page")))
+    page = services.users_page(q, bounded_page(request.args.get("page")))
     return render("admin/users.html", "admin/_users_list.html", context=_users_context(q, page))
 
 
@@ -409,17 +391,17 @@ def _user_answer(user, *, error: str | None = None, notice: str | None = None, v
     """The user's row for htmx; for a plain request a redirect back to the list,
     or (on error) the list showing just this account with the message."""
     q = bounded_text(request.form.get("q"), 100)
-    page_number = services.bounded_page(request.form.get("page"))
+    page_number = bounded_page(request.form.get("page"))
     extra = {
         "row_errors": {user.id: error} if error else {},
         "row_notices": {user.id: notice} if notice else {},
         "row_values": {user.id: values} if values else {},
     }
     if is_fragment_request():
-        context = _users_context(q, services.Page([], page_number, False), **extra)
+        context = _users_context(q, Page([], page_number, False), **extra)
         return render("admin/_user_row.html", context={"user": user, **context})
     if error:
-        page = services.Page(items=[user], page=1, has_next=False)
+        page = Page(items=[user], page=1, has_next=False)
         return render("admin/users.html", context=_users_context(q, page, **extra), status=422)
     flash(notice or "", "success")
     return redirect_after_post(url_for("admin.users", q=q or None, page=page_number))
@@ -460,7 +442,7 @@ def change_role(user_id: int):
 @admin_required
 def set_active(user_id: int):
     user = _user_or_404(user_id)
-    _require_token()
+    require_token()
     active = request.form.get("active") == "1"
     try:
         changed = services.set_active(user, active, current_user)
@@ -481,7 +463,7 @@ def set_active(user_id: int):
 @admin_required
 def reset_two_factor(user_id: int):
     user = _user_or_404(user_id)
-    _require_token()
+    require_token()
     try:
         changed = services.reset_two_factor(user, current_user)
     except AdminError as error:
@@ -503,17 +485,17 @@ def reset_two_factor(user_id: int):
 
 
 def _year_arg(value: str | None) -> int:
-    return bounded_int(value, 2000, 2100) or _today().year
+    return bounded_int(value, 2000, 2100) or local_today().year
 
 
 def _due_date_check() -> dict:
     """The optional "N working days from a date" calculator on the calendar page."""
-    start = services.parse_date(request.args.get("start"))
+    start = bounded_date(request.args.get("start"))
     typed = (request.args.get("n") or "")[:10]
     days = bounded_int(typed, 1, 365)
     if start is None or days is None:
         return {"start": start, "n": typed, "due": None}
-    due = add_working_days(services.local_day_start(start), days)
+    due = add_working_days(local_day_start(start), days)
     return {"start": start, "n": typed, "due": due.astimezone(local_zone()).date()}
 
 
@@ -553,7 +535,7 @@ def calendar():
             db.session.rollback()
             if not isinstance(error, AdminError):
                 error = AdminError(_("This date is already in the calendar."), "day")
-            _show_error(form, error)
+            show_domain_error(form, error)
             return invalid()
         flash(_("%(day)s is added to the calendar.", day=form.day.data.isoformat()), "success")
         return redirect_after_post(url_for("admin.calendar", year=form.day.data.year))
@@ -563,11 +545,11 @@ def calendar():
 @bp.post("/calendar/<day>/remove")
 @admin_required
 def remove_day(day: str):
-    parsed = services.parse_date(day)
+    parsed = bounded_date(day)
     row = services.get_calendar_day(parsed) if parsed else None
     if row is None:
         abort(404)
-    _require_token()
+    require_token()
     services.remove_calendar_day(row, current_user)
     db.session.commit()
     flash(_("%(day)s is removed from the calendar.", day=parsed.isoformat()), "success")
@@ -597,7 +579,7 @@ def settings():
             )
         except AdminError as error:
             db.session.rollback()
-            _show_error(form, error)
+            show_domain_error(form, error)
             return render_invalid(
                 "admin/settings.html", "admin/_settings_form.html", context={"form": form}
             )
@@ -652,10 +634,10 @@ def audit():
 
 
 def _checks_context(form: SampleForm | None = None, only_sample: str | None = None, **extra):
-    page_number = services.bounded_page(request.args.get("page"))
+    page_number = bounded_page(request.args.get("page"))
     samples, has_next = services.samples_page(page_number, only_sample=only_sample)
     if form is None:
-        today = _today()
+        today = local_today()
         form = SampleForm(
             formdata=None,
             data={"size": 10, "date_from": today - timedelta(days=30), "date_to": today},
@@ -694,7 +676,7 @@ def checks():
             )
         except AdminError as error:
             db.session.rollback()
-            _show_error(form, error)
+            show_domain_error(form, error)
             return invalid()
         db.session.commit()
         flash(

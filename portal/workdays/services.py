@@ -26,6 +26,11 @@ def local_today(now: datetime | None = None) -> date:
     return (now or utcnow()).astimezone(local_zone()).date()
 
 
+def local_day_start(day: date) -> datetime:
+    """Midnight of a local calendar day, in UTC."""
+    return datetime.combine(day, time.min, tzinfo=local_zone()).astimezone(UTC)
+
+
 def _overrides(start: date, end: date) -> dict[date, DayKind]:
     rows = db.session.execute(
         sa.select(CalendarDay.day, CalendarDay.kind).where(

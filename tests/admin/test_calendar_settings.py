@@ -10,7 +10,7 @@ from portal.core.models import Setting
 from portal.core.settings import ESCALATE_AFTER_DAYS, ROUTE_ON_PUBLISH, get_flag, get_int
 from portal.extensions import db
 from portal.workdays.models import CalendarDay, DayKind
-from tests.admin.conftest import audit_rows
+from tests.conftest import audit_rows
 
 
 def _days() -> list[CalendarDay]:

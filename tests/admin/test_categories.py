@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 from portal.extensions import db
 from portal.needs.models import Category
-from tests.admin.conftest import audit_rows
+from tests.conftest import audit_rows
 from tests.factories import make_category, make_organisation
 
 NEW = {

@@ -13,7 +13,7 @@ from portal.models_base import utcnow
 from portal.needs.models import NeedStatus
 from portal.workdays.services import local_zone
 from portal.workflow.services import Actor, transition
-from tests.admin.conftest import audit_rows
+from tests.conftest import audit_rows
 from tests.factories import make_need, make_user
 
 

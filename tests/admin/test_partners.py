@@ -15,8 +15,7 @@ from portal.partners.models import (
     OrganisationResource,
     ResourceKind,
 )
-from tests.admin.conftest import audit_rows
-from tests.conftest import csrf_token_from
+from tests.conftest import audit_rows, csrf_token_from
 from tests.factories import make_category, make_organisation, make_user
 
 PARTNER = {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from portal.auth.models import Role, User
 from portal.extensions import db
-from tests.admin.conftest import audit_rows
+from tests.conftest import audit_rows
 from tests.factories import make_organisation, make_user
 
 

@@ -8,8 +8,7 @@ import sqlalchemy as sa
 from portal.auth.models import Role
 from portal.extensions import db
 from portal.open311.models import CategoryQuestion, QuestionKind
-from tests.admin.conftest import audit_rows
-from tests.conftest import csrf_token_from
+from tests.conftest import audit_rows, csrf_token_from
 from tests.factories import make_category, make_user
 from tests.forms import form_for
 from tests.questions.conftest import add_question
