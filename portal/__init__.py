@@ -126,9 +126,9 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from portal.admin.questions import bp as questions_bp
     from portal.admin.views import bp as admin_bp
     from portal.auth.views import bp as auth_bp
+    from portal.categories.views import bp as categories_bp
     from portal.comments.views import bp as comments_bp
     from portal.core.params import init_app as init_params
     from portal.core.views import bp as core_bp
@@ -160,13 +160,13 @@ def _register_blueprints(app: Flask) -> None:
         feedback_bp,
         triage_bp,
         admin_bp,
+        categories_bp,
         partner_bp,
         projects_bp,
         comments_bp,
         directory_bp,
         transparency_bp,
         opendata_bp,
-        questions_bp,
         open311_bp,
         apikeys_bp,
         developers_bp,

@@ -11,10 +11,11 @@ from datetime import date, timedelta
 from flask import current_app
 
 from portal.auth.models import Role, User
+from portal.categories.models import Category
 from portal.comments.models import Comment
 from portal.extensions import db
 from portal.models_base import utcnow
-from portal.needs.models import Category, Channel, Need, NeedStatus
+from portal.needs.models import Channel, Need, NeedStatus
 from portal.needs.services import Submission, new_idempotency_key, submit_need
 from portal.partners.models import (
     Organisation,

@@ -1,4 +1,4 @@
-"""The rules of the admin management pages: partners, categories, users, the
+"""The rules of the admin management pages: partners, users, the
 working-day calendar, settings, the audit log and quality checks.
 
 Every function takes the acting admin, changes what it must, flushes, and
@@ -19,6 +19,7 @@ from portal.audit.models import AuditEntry, QualityCheck
 from portal.audit.services import apply_changes, record
 from portal.auth import tokens
 from portal.auth.models import Role, User
+from portal.categories.models import Category
 from portal.core.paging import Page, paged
 from portal.core.params import bounded_date, bounded_text
 from portal.core.settings import (
@@ -36,7 +37,7 @@ from portal.core.settings import (
 from portal.domain import DomainError
 from portal.extensions import db
 from portal.models_base import utcnow
-from portal.needs.models import Category, Need, NeedStatus, Outcome
+from portal.needs.models import Need, NeedStatus, Outcome
 from portal.notify.services import public_url, queue_email
 from portal.partners.models import (
     Organisation,
@@ -78,16 +79,6 @@ def partners_page(kind: OrganisationKind | None, page: int) -> Page:
 
 def all_organisations() -> list[Organisation]:
     return list(db.session.scalars(sa.select(Organisation).order_by(Organisation.name_zh)))
-
-
-def all_categories() -> list[Category]:
-    return list(
-        db.session.scalars(
-            sa.select(Category)
-            .options(joinedload(Category.default_partner))
-            .order_by(Category.position, Category.id)
-        )
-    )
 
 
 def get_organisation(org_id: int) -> Organisation | None:
@@ -256,52 +247,6 @@ def invite_staff(
         after={"email": email, "role": Role.PARTNER.value, "organisation_id": org.id},
     )
     return user
-
-
-# --- categories ------------------------------------------------------------------
-
-
-def get_category(category_id: int) -> Category | None:
-    return db.session.get(Category, category_id)
-
-
-def _check_category(category: Category | None, values: dict) -> None:
-    if values["response_sla_days"] < 1 or values["resolution_sla_days"] < 1:
-        raise AdminError(_("The time limits must be at least one day."), "response_sla_days")
-    stmt = sa.select(Category.id).where(Category.code == values["code"])
-    if category is not None and category.id is not None:
-        stmt = stmt.where(Category.id != category.id)
-    if db.session.scalar(stmt) is not None:
-        raise AdminError(_("Another category already uses this code."), "code")
-    if values["resolution_sla_days"] < values["response_sla_days"]:
-        raise AdminError(
-            _("The time to resolution cannot be shorter than the time to first response."),
-            "resolution_sla_days",
-        )
-
-
-def create_category(values: dict, actor: User) -> Category:
-    _check_category(None, values)
-    category = Category(**values)
-    db.session.add(category)
-    db.session.flush()
-    record(
-        actor,
-        "category.create",
-        category,
-        after={k: v for k, v in values.items() if v not in ("", None)},
-    )
-    return category
-
-
-def update_category(category: Category, values: dict, actor: User) -> bool:
-    _check_category(category, values)
-    before, after = apply_changes(category, values)
-    if not after:
-        return False
-    db.session.flush()
-    record(actor, "category.update", category, before=before, after=after)
-    return True
 
 
 # --- users -----------------------------------------------------------------------

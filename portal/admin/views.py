@@ -1,4 +1,4 @@
-"""Admin management: partners, categories, users, calendar, settings, audit log, quality checks."""
+"""Admin management: partners, users, calendar, settings, audit log, quality checks."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from portal.admin.forms import (
     CHECK_OUTCOMES,
     ROLE_LABELS,
     CalendarDayForm,
-    CategoryForm,
     CheckOutcomeForm,
     InviteStaffForm,
     OrganisationForm,
@@ -27,6 +26,7 @@ from portal.admin.forms import (
 from portal.admin.services import AdminError
 from portal.auth.decorators import admin_required
 from portal.auth.models import Role
+from portal.categories.services import all_categories
 from portal.core.paging import Page, bounded_page
 from portal.core.params import arg_int, arg_text, bounded_date, bounded_int, bounded_text
 from portal.extensions import db
@@ -103,7 +103,7 @@ def _resource_form(resource) -> ResourceForm:
 
 
 def _partner_context(org: Organisation, **overrides) -> dict:
-    categories = services.all_categories()
+    categories = all_categories()
     context = {
         "org": org,
         "form": OrganisationForm(formdata=None, data=_org_form_data(org), categories=categories),
@@ -124,7 +124,7 @@ def _partner_context(org: Organisation, **overrides) -> dict:
 @bp.route("/partners/new", methods=["GET", "POST"])
 @admin_required
 def new_partner():
-    form = OrganisationForm(categories=services.all_categories())
+    form = OrganisationForm(categories=all_categories())
     if request.method == "POST":
         if not form.validate():
             return render_invalid(
@@ -144,7 +144,7 @@ def new_partner():
 def edit_partner(org_id: int):
     org = _org_or_404(org_id)
     if request.method == "POST":
-        form = OrganisationForm(categories=services.all_categories())
+        form = OrganisationForm(categories=all_categories())
         if not form.validate():
             return render_invalid(
                 "admin/partner_edit.html",
@@ -261,98 +261,6 @@ def invite_staff(org_id: int):
         "#staff",
         _("An invitation is on its way to %(email)s.", email=user.email),
     )
-
-
-# --- categories ------------------------------------------------------------------
-
-
-@bp.get("/categories")
-@admin_required
-def categories():
-    return render("admin/categories.html", context={"categories": services.all_categories()})
-
-
-def _category_values(form: CategoryForm) -> dict:
-    return {
-        "code": form.code.data,
-        "name_zh": form.name_zh.data,
-        "name_en": form.name_en.data or "",
-        "description_zh": form.description_zh.data or "",
-        "description_en": form.description_en.data or "",
-        "response_sla_days": form.response_sla_days.data,
-        "resolution_sla_days": form.resolution_sla_days.data,
-        "default_partner_id": form.default_partner.data or None,
-        "is_active": bool(form.is_active.data),
-        "position": form.position.data,
-    }
-
-
-def _category_form_data(category) -> dict:
-    return {
-        "code": category.code,
-        "name_zh": category.name_zh,
-        "name_en": category.name_en,
-        "description_zh": category.description_zh,
-        "description_en": category.description_en,
-        "response_sla_days": category.response_sla_days,
-        "resolution_sla_days": category.resolution_sla_days,
-        "default_partner": category.default_partner_id or 0,
-        "is_active": category.is_active,
-        "position": category.position,
-    }
-
-
-def _save_category(category, form: CategoryForm):
-    """Validate and save; a response when the input is refused, else None."""
-
-    def invalid():
-        return render_invalid(
-            "admin/category_form.html",
-            "admin/_category_form.html",
-            context={"form": form, "category": category},
-        )
-
-    if not form.validate():
-        return invalid()
-    try:
-        if category is None:
-            category = services.create_category(_category_values(form), current_user)
-            message = _("The category “%(name)s” is created.", name=category.name)
-        elif services.update_category(category, _category_values(form), current_user):
-            message = _("The category is saved.")
-        else:
-            message = _("Nothing changed.")
-        db.session.commit()
-    except (AdminError, IntegrityError) as error:
-        db.session.rollback()
-        if not isinstance(error, AdminError):
-            error = AdminError(_("Another category already uses this code."), "code")
-        show_domain_error(form, error)
-        return invalid()
-    flash(message, "success")
-    return redirect_after_post(url_for("admin.categories"))
-
-
-@bp.route("/categories/new", methods=["GET", "POST"])
-@admin_required
-def new_category():
-    form = CategoryForm(partners=services.all_organisations())
-    if request.method == "POST":
-        return _save_category(None, form)
-    return render("admin/category_form.html", context={"form": form, "category": None})
-
-
-@bp.route("/categories/<int:category_id>", methods=["GET", "POST"])
-@admin_required
-def edit_category(category_id: int):
-    category = services.get_category(category_id)
-    if category is None:
-        abort(404)
-    partners = services.all_organisations()
-    if request.method == "POST":
-        return _save_category(category, CategoryForm(partners=partners))
-    form = CategoryForm(formdata=None, data=_category_form_data(category), partners=partners)
-    return render("admin/category_form.html", context={"form": form, "category": category})
 
 
 # --- users -----------------------------------------------------------------------

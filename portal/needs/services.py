@@ -12,17 +12,12 @@ from flask import current_app
 from sqlalchemy.orm import joinedload
 
 from portal.auth.models import User
+from portal.categories.models import Category
 from portal.core.params import bounded_int, bounded_text
 from portal.extensions import db
 from portal.models_base import utcnow
 from portal.needs import rules
-from portal.needs.models import (
-    Category,
-    Channel,
-    Need,
-    NeedContact,
-    NeedStatus,
-)
+from portal.needs.models import Channel, Need, NeedContact, NeedStatus
 from portal.needs.signals import need_submitted
 from portal.needs.tokens import derive_tracking_token, hash_token
 from portal.workflow.models import TimelineEvent

@@ -17,12 +17,13 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
 
 from portal.auth.models import User
+from portal.categories.models import Category
 from portal.core.params import bounded_int, bounded_text
 from portal.core.settings import ROUTE_ON_PUBLISH, get_flag
 from portal.extensions import db
 from portal.models_base import dialect_insert, utcnow
 from portal.moderation.services import need_flags
-from portal.needs.models import Category, Channel, Need, NeedStatus
+from portal.needs.models import Channel, Need, NeedStatus
 from portal.notify.models import Follow
 from portal.partners.models import (
     OPEN_ASSIGNMENT_STATES,

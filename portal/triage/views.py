@@ -9,6 +9,7 @@ from flask_login import current_user
 
 from portal.auth.decorators import admin_required, role_required
 from portal.auth.models import Role
+from portal.categories.questions import ask_questions
 from portal.core.params import arg_int, arg_text
 from portal.core.routes import add_move_routes
 from portal.core.views import safe_next
@@ -21,7 +22,6 @@ from portal.needs import services as needs_services
 from portal.needs import submission
 from portal.needs.models import Channel
 from portal.needs.tokens import tracking_token_for
-from portal.open311.questions import ask_questions
 from portal.partners import services as partner_services
 from portal.partners.models import AssignmentRequest
 from portal.photos.forms import HidePhotoForm

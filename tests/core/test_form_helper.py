@@ -16,10 +16,11 @@ from tests.forms import form_for
 
 def test_every_area_error_is_a_domain_error():
     from portal.admin.services import AdminError
+    from portal.categories.questions import QuestionError
+    from portal.categories.services import CategoryError
     from portal.comments.services import CommentError
     from portal.moderation.services import ModerationError
     from portal.open311.apikeys import ApiKeyError
-    from portal.open311.questions import QuestionError
     from portal.privacy.services import PrivacyError
     from portal.projects.services import ProjectError
     from portal.triage.services import TriageError
@@ -28,6 +29,7 @@ def test_every_area_error_is_a_domain_error():
 
     for error in (
         AdminError,
+        CategoryError,
         CommentError,
         ModerationError,
         ApiKeyError,

@@ -129,12 +129,13 @@ def _seed() -> World:
     round, comments, photos), plus what makes the remaining forms appear."""
     from portal.admin.services import AdminError, draw_sample
     from portal.auth import tokens
+    from portal.categories.models import CategoryQuestion
     from portal.comments.models import Comment, CommentReport, CommentState
     from portal.demo import load_demo_data
     from portal.moderation.services import add_term
     from portal.notify.models import Follow
     from portal.open311.apikeys import issue_key
-    from portal.open311.models import CategoryQuestion, RequestToken
+    from portal.open311.models import RequestToken
     from portal.partners.models import Assignment, Organisation
     from portal.partners.services import request_extension
     from portal.photos.models import Photo
@@ -278,8 +279,8 @@ def _refs(union_id: int) -> list[str]:
 
 def _ids(union_id: int, lights_id: int) -> dict[str, list[str]]:
     from portal.audit.models import QualityCheck
+    from portal.categories.models import Category
     from portal.comments.models import Comment
-    from portal.needs.models import Category
     from portal.open311.models import ApiKey
     from portal.partners.models import AssignmentRequest, Organisation
     from portal.photos.models import Photo

@@ -8,14 +8,14 @@ import pytest
 import sqlalchemy as sa
 
 from portal.auth.models import Role
+from portal.categories.models import NeedAnswer, QuestionKind
+from portal.categories.questions import active_questions, answers_for, validate_answers
 from portal.extensions import db
 from portal.needs.models import Need, NeedStatus
-from portal.open311.models import NeedAnswer, QuestionKind
-from portal.open311.questions import active_questions, answers_for, validate_answers
 from portal.workflow.services import Actor, transition
+from tests.categories.conftest import add_question
 from tests.factories import make_category, make_need, make_organisation, make_user
 from tests.forms import form_for
-from tests.questions.conftest import add_question
 
 
 @pytest.fixture

@@ -14,10 +14,10 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from portal.audit.services import record
+from portal.categories.models import Category, CategoryQuestion, NeedAnswer, QuestionKind
 from portal.domain import DomainError
 from portal.extensions import db
-from portal.needs.models import Category, Need
-from portal.open311.models import CategoryQuestion, NeedAnswer, QuestionKind
+from portal.needs.models import Need
 from portal.partners.models import pick_language
 
 CODE = re.compile(r"^[a-z0-9_]{1,40}$")

@@ -1,25 +1,18 @@
-"""Fixtures of the category-question tests."""
+"""Fixtures of the category tests: English pages and categories that ask questions
+(`admin`, `post` and `audit_rows` are in tests/conftest.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from portal.auth.models import Role
+from portal.categories.models import CategoryQuestion, QuestionKind
 from portal.extensions import db
-from portal.open311.models import CategoryQuestion, QuestionKind
-from tests.factories import make_category, make_user
+from tests.factories import make_category
 
 
 @pytest.fixture(autouse=True)
 def english(client):
     client.set_cookie("locale", "en")
-
-
-@pytest.fixture
-def admin(login):
-    user = make_user(Role.ADMIN)
-    db.session.commit()
-    return login(user)
 
 
 def add_question(category, code, kind=QuestionKind.TEXT, *, required=False, choices=(), **kw):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from portal.categories.models import Category
 from portal.extensions import db
-from portal.needs.models import Category
 from tests.conftest import audit_rows
 from tests.factories import make_category, make_organisation
 

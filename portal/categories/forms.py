@@ -1,15 +1,94 @@
-"""The form of a category's extra question (an Open311 service attribute)."""
+"""The forms of the category admin pages: a category, and one of its extra
+questions (an Open311 service attribute). Rules that need the database (unique
+codes) live in categories.services and categories.questions."""
 
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectChoice, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Optional, Regexp, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    NumberRange,
+    Optional,
+    Regexp,
+    ValidationError,
+)
 
-from portal.forms import clean_text, too_long
-from portal.open311.models import QUESTION_KIND_LABELS, QuestionKind
-from portal.open311.questions import LIST_KINDS, QuestionError, parse_choices
+from portal.categories.models import QUESTION_KIND_LABELS, QuestionKind
+from portal.categories.questions import LIST_KINDS, QuestionError, parse_choices
+from portal.core.params import coerce_id
+from portal.forms import WholeNumberField, clean_text, lower_case, too_long
+
+
+class CategoryForm(FlaskForm):
+    code = StringField(
+        _l("Code"),
+        description=_l("Short and unique: lower-case letters, digits, - and _."),
+        filters=[clean_text, lower_case],
+        validators=[
+            DataRequired(_l("Please give a code.")),
+            too_long(40),
+            Regexp(
+                r"^[a-z0-9_-]+$",
+                message=_l("Only lower-case letters, digits, - and _ please."),
+            ),
+        ],
+    )
+    name_zh = StringField(
+        _l("Name (Chinese)"),
+        filters=[clean_text],
+        validators=[DataRequired(_l("Please give the Chinese name.")), too_long(100)],
+    )
+    name_en = StringField(_l("Name (English)"), filters=[clean_text], validators=[too_long(100)])
+    description_zh = TextAreaField(
+        _l("Description (Chinese)"), filters=[clean_text], validators=[too_long(4000)]
+    )
+    description_en = TextAreaField(
+        _l("Description (English)"), filters=[clean_text], validators=[too_long(4000)]
+    )
+    response_sla_days = WholeNumberField(
+        _l("Days to first response (working days)"),
+        default=3,
+        validators=[
+            InputRequired(_l("Please give a number of days.")),
+            NumberRange(min=1, max=365, message=_l("Between %(min)s and %(max)s days.")),
+        ],
+    )
+    resolution_sla_days = WholeNumberField(
+        _l("Days to resolution (working days)"),
+        default=15,
+        validators=[
+            InputRequired(_l("Please give a number of days.")),
+            NumberRange(min=1, max=365, message=_l("Between %(min)s and %(max)s days.")),
+        ],
+    )
+    default_partner = SelectField(
+        _l("Default partner (routing rule)"), coerce=coerce_id, choices=[]
+    )
+    is_active = BooleanField(_l("Active (offered to people who submit)"), default=True)
+    position = WholeNumberField(
+        _l("Position in lists"),
+        default=0,
+        validators=[
+            InputRequired(_l("Please give a number.")),
+            NumberRange(min=0, max=10000, message=_l("Between %(min)s and %(max)s.")),
+        ],
+    )
+
+    def __init__(self, *args, partners=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.default_partner.choices = [SelectChoice("0", _l("None"))] + [
+            SelectChoice(str(o.id), o.name) for o in partners
+        ]
+
+    def validate_resolution_sla_days(self, field):
+        response = self.response_sla_days.data
+        if isinstance(response, int) and isinstance(field.data, int) and field.data < response:
+            raise ValidationError(
+                _l("The time to resolution cannot be shorter than the time to first response.")
+            )
 
 
 class QuestionForm(FlaskForm):

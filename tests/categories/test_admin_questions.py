@@ -6,12 +6,12 @@ import pytest
 import sqlalchemy as sa
 
 from portal.auth.models import Role
+from portal.categories.models import CategoryQuestion, QuestionKind
 from portal.extensions import db
-from portal.open311.models import CategoryQuestion, QuestionKind
+from tests.categories.conftest import add_question
 from tests.conftest import audit_rows, csrf_token_from
 from tests.factories import make_category, make_user
 from tests.forms import form_for
-from tests.questions.conftest import add_question
 
 
 @pytest.fixture
