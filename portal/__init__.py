@@ -148,6 +148,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.transparency.views import bp as transparency_bp
     from portal.triage.views import bp as triage_bp
     from portal.voting.views import bp as voting_bp
+    from portal.workdays.views import bp as workdays_bp
 
     init_params(app)  # before the rules are added: they use its `int` converter
     for blueprint in (
@@ -161,6 +162,7 @@ def _register_blueprints(app: Flask) -> None:
         triage_bp,
         admin_bp,
         categories_bp,
+        workdays_bp,
         partner_bp,
         projects_bp,
         comments_bp,

@@ -35,7 +35,6 @@ from portal.forms import (
     too_long,
 )
 from portal.partners.models import KIND_LABELS, RESOURCE_LABELS
-from portal.workdays.models import DayKind
 
 #: Outcomes of a quality check.
 CONFIRMED = "confirmed"
@@ -47,8 +46,6 @@ ROLE_LABELS = {
     Role.PARTNER: _l("Partner staff"),
     Role.ADMIN: _l("Admin"),
 }
-#: Lazy, so each request sees its own language.
-DAY_LABELS = {DayKind.HOLIDAY: _l("Holiday"), DayKind.WORKDAY: _l("Make-up working day")}
 
 
 class OrganisationForm(FlaskForm):
@@ -144,16 +141,6 @@ class RoleForm(FlaskForm):
     def validate_organisation(self, field):
         if self.role.data == Role.PARTNER.value and not field.data:
             raise ValidationError(_l("Partner staff must belong to an organisation."))
-
-
-class CalendarDayForm(FlaskForm):
-    day = DayField(_l("Date"), validators=[InputRequired(_l("Please give a date."))])
-    kind = SelectField(
-        _l("Kind of day"),
-        choices=label_choices(DAY_LABELS),
-        validators=[DataRequired(_l("Please choose a kind."))],
-    )
-    name = StringField(_l("Name"), filters=[clean_text], validators=[too_long(100)])
 
 
 class SettingsForm(FlaskForm):

@@ -1,5 +1,5 @@
 """The rules of the admin management pages: partners, users, the
-working-day calendar, settings, the audit log and quality checks.
+settings, the audit log and quality checks.
 
 Every function takes the acting admin, changes what it must, flushes, and
 writes exactly one audit row with the fields that changed. Nothing here
@@ -45,7 +45,6 @@ from portal.partners.models import (
     OrganisationResource,
     ResourceKind,
 )
-from portal.workdays.models import CalendarDay, DayKind
 from portal.workdays.services import local_day_start
 
 AUDIT_PER_PAGE = 50
@@ -340,44 +339,6 @@ def save_two_factor_policy(required_from: date | None, actor: User) -> bool:
     set_setting(STAFF_TWO_FACTOR_FROM, value, actor)
     db.session.flush()
     return True
-
-
-# --- working-day calendar ----------------------------------------------------------
-
-
-def calendar_days(year: int) -> list[CalendarDay]:
-    return list(
-        db.session.scalars(
-            sa.select(CalendarDay)
-            .where(CalendarDay.day >= date(year, 1, 1), CalendarDay.day <= date(year, 12, 31))
-            .order_by(CalendarDay.day)
-        )
-    )
-
-
-def get_calendar_day(day: date) -> CalendarDay | None:
-    return db.session.get(CalendarDay, day)
-
-
-def add_calendar_day(day: date, kind: DayKind, name: str, actor: User) -> CalendarDay:
-    if get_calendar_day(day) is not None:
-        raise AdminError(_("This date is already in the calendar."), "day")
-    row = CalendarDay(day=day, kind=kind, name=name)
-    db.session.add(row)
-    db.session.flush()
-    record(actor, "calendar.add", row, after={"day": day, "kind": kind.value, "name": name})
-    return row
-
-
-def remove_calendar_day(row: CalendarDay, actor: User) -> None:
-    record(
-        actor,
-        "calendar.remove",
-        row,
-        before={"day": row.day, "kind": row.kind.value, "name": row.name},
-    )
-    db.session.delete(row)
-    db.session.flush()
 
 
 # --- settings --------------------------------------------------------------------

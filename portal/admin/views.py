@@ -1,4 +1,4 @@
-"""Admin management: partners, users, calendar, settings, audit log, quality checks."""
+"""Admin management: partners, users, settings, audit log, quality checks."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from portal.admin import services
 from portal.admin.forms import (
     CHECK_OUTCOMES,
     ROLE_LABELS,
-    CalendarDayForm,
     CheckOutcomeForm,
     InviteStaffForm,
     OrganisationForm,
@@ -28,14 +27,13 @@ from portal.auth.decorators import admin_required
 from portal.auth.models import Role
 from portal.categories.services import all_categories
 from portal.core.paging import Page, bounded_page
-from portal.core.params import arg_int, arg_text, bounded_date, bounded_int, bounded_text
+from portal.core.params import arg_int, arg_text, bounded_text
 from portal.extensions import db
 from portal.forms import EmptyForm, require_token, show_domain_error
 from portal.htmx import is_fragment_request, redirect_after_post, render, render_invalid
 from portal.i18n import current_locale_code
 from portal.partners.models import Organisation, OrganisationKind, ResourceKind
-from portal.workdays.models import DayKind
-from portal.workdays.services import add_working_days, local_day_start, local_today, local_zone
+from portal.workdays.services import local_today
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -387,81 +385,6 @@ def reset_two_factor(user_id: int):
     else:
         notice = _("Nothing changed.")
     return _user_answer(user, notice=notice)
-
-
-# --- working-day calendar ----------------------------------------------------------
-
-
-def _year_arg(value: str | None) -> int:
-    return bounded_int(value, 2000, 2100) or local_today().year
-
-
-def _due_date_check() -> dict:
-    """The optional "N working days from a date" calculator on the calendar page."""
-    start = bounded_date(request.args.get("start"))
-    typed = (request.args.get("n") or "")[:10]
-    days = bounded_int(typed, 1, 365)
-    if start is None or days is None:
-        return {"start": start, "n": typed, "due": None}
-    due = add_working_days(local_day_start(start), days)
-    return {"start": start, "n": typed, "due": due.astimezone(local_zone()).date()}
-
-
-def _calendar_context(year: int, form: CalendarDayForm | None = None) -> dict:
-    return {
-        "year": year,
-        "days": services.calendar_days(year),
-        "form": form or CalendarDayForm(formdata=None),
-        "button_form": EmptyForm(formdata=None),
-        "check": _due_date_check(),
-        "day_kinds": list(DayKind),
-    }
-
-
-@bp.route("/calendar", methods=["GET", "POST"])
-@admin_required
-def calendar():
-    year = _year_arg(request.args.get("year"))
-    if request.method == "POST":
-        form = CalendarDayForm()
-
-        def invalid():
-            return render_invalid(
-                "admin/calendar.html",
-                "admin/_calendar_form.html",
-                context=_calendar_context(year, form),
-            )
-
-        if not form.validate():
-            return invalid()
-        try:
-            services.add_calendar_day(
-                form.day.data, DayKind(form.kind.data), form.name.data or "", current_user
-            )
-            db.session.commit()
-        except (AdminError, IntegrityError) as error:
-            db.session.rollback()
-            if not isinstance(error, AdminError):
-                error = AdminError(_("This date is already in the calendar."), "day")
-            show_domain_error(form, error)
-            return invalid()
-        flash(_("%(day)s is added to the calendar.", day=form.day.data.isoformat()), "success")
-        return redirect_after_post(url_for("admin.calendar", year=form.day.data.year))
-    return render("admin/calendar.html", context=_calendar_context(year))
-
-
-@bp.post("/calendar/<day>/remove")
-@admin_required
-def remove_day(day: str):
-    parsed = bounded_date(day)
-    row = services.get_calendar_day(parsed) if parsed else None
-    if row is None:
-        abort(404)
-    require_token()
-    services.remove_calendar_day(row, current_user)
-    db.session.commit()
-    flash(_("%(day)s is removed from the calendar.", day=parsed.isoformat()), "success")
-    return redirect_after_post(url_for("admin.calendar", year=parsed.year))
 
 
 # --- settings --------------------------------------------------------------------

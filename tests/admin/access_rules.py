@@ -14,8 +14,6 @@ ACCESS = {
         "admin.change_role",
         "admin.set_active",
         "admin.reset_two_factor",
-        "admin.calendar",
-        "admin.remove_day",
         "admin.settings",
         "admin.two_factor_policy",
         "admin.audit",
