@@ -141,6 +141,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.open311.keys import bp as apikeys_bp
     from portal.open311.views import bp as open311_bp
     from portal.opendata.views import bp as opendata_bp
+    from portal.partners.admin import bp as partner_admin_bp
     from portal.partners.directory import bp as directory_bp
     from portal.partners.views import bp as partner_bp
     from portal.photos.views import bp as photos_bp
@@ -161,6 +162,7 @@ def _register_blueprints(app: Flask) -> None:
         feedback_bp,
         triage_bp,
         admin_bp,
+        partner_admin_bp,
         categories_bp,
         workdays_bp,
         partner_bp,

@@ -7,121 +7,30 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    SelectChoice,
     SelectField,
-    SelectMultipleField,
-    StringField,
     TextAreaField,
 )
 from wtforms.validators import (
-    DataRequired,
-    Email,
     InputRequired,
-    Length,
     NumberRange,
     Optional,
-    Regexp,
     ValidationError,
 )
 
-from portal.auth.models import Role
+from portal.auth.models import ROLE_LABELS, Role
 from portal.core.params import coerce_id
 from portal.forms import (
     DayField,
     WholeNumberField,
     clean_text,
     label_choices,
-    lower_case,
     too_long,
 )
-from portal.partners.models import KIND_LABELS, RESOURCE_LABELS
 
 #: Outcomes of a quality check.
 CONFIRMED = "confirmed"
 NOT_CONFIRMED = "not_confirmed"
 CHECK_OUTCOMES = {CONFIRMED: _l("Confirmed resolved"), NOT_CONFIRMED: _l("Not confirmed")}
-
-ROLE_LABELS = {
-    Role.MEMBER: _l("Member"),
-    Role.PARTNER: _l("Partner staff"),
-    Role.ADMIN: _l("Admin"),
-}
-
-
-class OrganisationForm(FlaskForm):
-    name_zh = StringField(
-        _l("Name (Chinese)"),
-        filters=[clean_text],
-        validators=[DataRequired(_l("Please give the Chinese name.")), too_long(200)],
-    )
-    name_en = StringField(_l("Name (English)"), filters=[clean_text], validators=[too_long(200)])
-    kind = SelectField(
-        _l("Kind"),
-        choices=label_choices(KIND_LABELS),
-        validators=[DataRequired(_l("Please choose a kind."))],
-    )
-    description_zh = TextAreaField(
-        _l("Description (Chinese)"), filters=[clean_text], validators=[too_long(4000)]
-    )
-    description_en = TextAreaField(
-        _l("Description (English)"), filters=[clean_text], validators=[too_long(4000)]
-    )
-    contact_email = StringField(
-        _l("Contact e-mail"),
-        filters=[clean_text, lower_case],
-        validators=[
-            Optional(),
-            too_long(254),
-            Email(_l("Please enter a valid e-mail address."), check_deliverability=False),
-        ],
-    )
-    contact_phone = StringField(
-        _l("Contact phone"),
-        filters=[clean_text],
-        validators=[
-            too_long(40),
-            Regexp(r"^[0-9+()\- ]*$", message=_l("Digits, spaces, + - ( ) only.")),
-        ],
-    )
-    is_active = BooleanField(_l("Active (receives needs and is listed)"), default=True)
-    categories = SelectMultipleField(_l("Categories it handles"), coerce=coerce_id, choices=[])
-
-    def __init__(self, *args, categories=(), **kwargs):
-        super().__init__(*args, **kwargs)
-        self.categories.choices = [SelectChoice(str(c.id), c.name) for c in categories]
-
-
-class ResourceForm(FlaskForm):
-    kind = SelectField(
-        _l("Kind of resource"),
-        choices=label_choices(RESOURCE_LABELS),
-        validators=[DataRequired(_l("Please choose a kind."))],
-    )
-    description = StringField(
-        _l("Short description"),
-        filters=[clean_text],
-        validators=[DataRequired(_l("Please describe the resource.")), too_long(300)],
-    )
-
-
-class InviteStaffForm(FlaskForm):
-    email = StringField(
-        _l("E-mail"),
-        filters=[clean_text, lower_case],
-        validators=[
-            DataRequired(_l("Please enter an e-mail address.")),
-            too_long(254),
-            Email(_l("Please enter a valid e-mail address."), check_deliverability=False),
-        ],
-    )
-    display_name = StringField(
-        _l("Display name"),
-        filters=[clean_text],
-        validators=[
-            DataRequired(_l("Please give a display name.")),
-            Length(min=2, max=40, message=_l("Use between %(min)d and %(max)d characters.")),
-        ],
-    )
 
 
 class RoleForm(FlaskForm):

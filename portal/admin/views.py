@@ -1,4 +1,4 @@
-"""Admin management: partners, users, settings, audit log, quality checks."""
+"""Admin management: users, settings, audit log, quality checks."""
 
 from __future__ import annotations
 
@@ -7,16 +7,12 @@ from datetime import timedelta
 from flask import Blueprint, abort, current_app, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy.exc import IntegrityError
 
 from portal.admin import services
 from portal.admin.forms import (
     CHECK_OUTCOMES,
     ROLE_LABELS,
     CheckOutcomeForm,
-    InviteStaffForm,
-    OrganisationForm,
-    ResourceForm,
     RoleForm,
     SampleForm,
     SettingsForm,
@@ -25,240 +21,16 @@ from portal.admin.forms import (
 from portal.admin.services import AdminError
 from portal.auth.decorators import admin_required
 from portal.auth.models import Role
-from portal.categories.services import all_categories
 from portal.core.paging import Page, bounded_page
 from portal.core.params import arg_int, arg_text, bounded_text
 from portal.extensions import db
 from portal.forms import EmptyForm, require_token, show_domain_error
 from portal.htmx import is_fragment_request, redirect_after_post, render, render_invalid
-from portal.i18n import current_locale_code
-from portal.partners.models import Organisation, OrganisationKind, ResourceKind
+from portal.partners.admin_services import all_organisations
+from portal.partners.models import Organisation
 from portal.workdays.services import local_today
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
-
-
-# --- partner organisations ----------------------------------------------------
-
-
-def _kind_arg(value: str | None) -> OrganisationKind | None:
-    try:
-        return OrganisationKind(value) if value else None
-    except ValueError:
-        return None
-
-
-@bp.get("/partners")
-@admin_required
-def partners():
-    kind = _kind_arg(request.args.get("kind"))
-    page = services.partners_page(kind, bounded_page(request.args.get("page")))
-    return render(
-        "admin/partners.html",
-        "admin/_partners_list.html",
-        context={"page": page, "kind": kind, "kinds": list(OrganisationKind)},
-    )
-
-
-def _org_or_404(org_id: int) -> Organisation:
-    org = services.get_organisation(org_id)
-    if org is None:
-        abort(404)
-    return org
-
-
-def _org_form_data(org: Organisation) -> dict:
-    return {
-        "name_zh": org.name_zh,
-        "name_en": org.name_en,
-        "kind": org.kind.value,
-        "description_zh": org.description_zh,
-        "description_en": org.description_en,
-        "contact_email": org.contact_email,
-        "contact_phone": org.contact_phone,
-        "is_active": org.is_active,
-        "categories": [c.id for c in org.categories],
-    }
-
-
-def _org_values(form: OrganisationForm) -> dict:
-    return {
-        "name_zh": form.name_zh.data,
-        "name_en": form.name_en.data or "",
-        "kind": OrganisationKind(form.kind.data),
-        "description_zh": form.description_zh.data or "",
-        "description_en": form.description_en.data or "",
-        "contact_email": form.contact_email.data or "",
-        "contact_phone": form.contact_phone.data or "",
-        "is_active": bool(form.is_active.data),
-    }
-
-
-def _resource_form(resource) -> ResourceForm:
-    return ResourceForm(
-        formdata=None, data={"kind": resource.kind.value, "description": resource.description}
-    )
-
-
-def _partner_context(org: Organisation, **overrides) -> dict:
-    categories = all_categories()
-    context = {
-        "org": org,
-        "form": OrganisationForm(formdata=None, data=_org_form_data(org), categories=categories),
-        "resource_forms": {r.id: _resource_form(r) for r in org.resources},
-        "new_resource_form": ResourceForm(formdata=None),
-        "invite_form": InviteStaffForm(formdata=None),
-        "button_form": EmptyForm(formdata=None),
-        "staff": services.staff_of(org),
-        "role_labels": ROLE_LABELS,
-        "notice": None,
-    }
-    if "resource_forms" in overrides:
-        context["resource_forms"].update(overrides.pop("resource_forms"))
-    context.update(overrides)
-    return context
-
-
-@bp.route("/partners/new", methods=["GET", "POST"])
-@admin_required
-def new_partner():
-    form = OrganisationForm(categories=all_categories())
-    if request.method == "POST":
-        if not form.validate():
-            return render_invalid(
-                "admin/partner_new.html",
-                "admin/_partner_form.html",
-                context={"form": form, "org": None},
-            )
-        org = services.create_organisation(_org_values(form), form.categories.data, current_user)
-        db.session.commit()
-        flash(_("The partner “%(name)s” is created.", name=org.name), "success")
-        return redirect_after_post(url_for("admin.edit_partner", org_id=org.id))
-    return render("admin/partner_new.html", context={"form": form, "org": None})
-
-
-@bp.route("/partners/<int:org_id>", methods=["GET", "POST"])
-@admin_required
-def edit_partner(org_id: int):
-    org = _org_or_404(org_id)
-    if request.method == "POST":
-        form = OrganisationForm(categories=all_categories())
-        if not form.validate():
-            return render_invalid(
-                "admin/partner_edit.html",
-                "admin/_partner_form.html",
-                context=_partner_context(org, form=form),
-            )
-        changed = services.update_organisation(
-            org, _org_values(form), form.categories.data, current_user
-        )
-        db.session.commit()
-        if changed:
-            flash(_("The partner is saved."), "success")
-        else:
-            flash(_("Nothing changed."), "info")
-        return redirect_after_post(url_for("admin.edit_partner", org_id=org.id))
-    return render("admin/partner_edit.html", context=_partner_context(org))
-
-
-def _section_saved(org: Organisation, fragment: str, anchor: str, message: str):
-    """htmx swaps the fresh section in place; a plain request goes back to the page."""
-    if is_fragment_request():
-        return render(fragment, context=_partner_context(org, notice=message))
-    flash(message, "success")
-    return redirect_after_post(url_for("admin.edit_partner", org_id=org.id) + anchor)
-
-
-def _resources_invalid(org: Organisation, **overrides):
-    return render_invalid(
-        "admin/partner_edit.html",
-        "admin/_partner_resources.html",
-        context=_partner_context(org, **overrides),
-    )
-
-
-@bp.post("/partners/<int:org_id>/resources")
-@admin_required
-def add_resource(org_id: int):
-    org = _org_or_404(org_id)
-    form = ResourceForm()
-    if not form.validate():
-        return _resources_invalid(org, new_resource_form=form)
-    services.add_resource(org, ResourceKind(form.kind.data), form.description.data, current_user)
-    db.session.commit()
-    return _section_saved(
-        org, "admin/_partner_resources.html", "#resources", _("The resource is added.")
-    )
-
-
-def _resource_or_404(org: Organisation, resource_id: int):
-    resource = services.get_resource(org, resource_id)
-    if resource is None:
-        abort(404)
-    return resource
-
-
-@bp.post("/partners/<int:org_id>/resources/<int:resource_id>")
-@admin_required
-def update_resource(org_id: int, resource_id: int):
-    org = _org_or_404(org_id)
-    resource = _resource_or_404(org, resource_id)
-    form = ResourceForm()
-    if not form.validate():
-        return _resources_invalid(org, resource_forms={resource.id: form})
-    changed = services.update_resource(
-        org, resource, ResourceKind(form.kind.data), form.description.data, current_user
-    )
-    db.session.commit()
-    message = _("The resource is saved.") if changed else _("Nothing changed.")
-    return _section_saved(org, "admin/_partner_resources.html", "#resources", message)
-
-
-@bp.post("/partners/<int:org_id>/resources/<int:resource_id>/remove")
-@admin_required
-def remove_resource(org_id: int, resource_id: int):
-    org = _org_or_404(org_id)
-    resource = _resource_or_404(org, resource_id)
-    require_token()
-    services.remove_resource(org, resource, current_user)
-    db.session.commit()
-    return _section_saved(
-        org, "admin/_partner_resources.html", "#resources", _("The resource is removed.")
-    )
-
-
-@bp.post("/partners/<int:org_id>/staff")
-@admin_required
-def invite_staff(org_id: int):
-    org = _org_or_404(org_id)
-    form = InviteStaffForm()
-
-    def invalid():
-        return render_invalid(
-            "admin/partner_edit.html",
-            "admin/_partner_staff.html",
-            context=_partner_context(org, invite_form=form),
-        )
-
-    if not form.validate():
-        return invalid()
-    try:
-        user = services.invite_staff(
-            org, form.email.data, form.display_name.data, current_user, current_locale_code()
-        )
-        db.session.commit()
-    except (AdminError, IntegrityError) as error:
-        db.session.rollback()
-        if not isinstance(error, AdminError):
-            error = AdminError(_("An account with this e-mail address already exists."), "email")
-        show_domain_error(form, error)
-        return invalid()
-    return _section_saved(
-        org,
-        "admin/_partner_staff.html",
-        "#staff",
-        _("An invitation is on its way to %(email)s.", email=user.email),
-    )
 
 
 # --- users -----------------------------------------------------------------------
@@ -268,7 +40,7 @@ def _users_context(q: str, page, **extra) -> dict:
     return {
         "page": page,
         "q": q,
-        "organisations": services.all_organisations(),
+        "organisations": all_organisations(),
         "role_labels": ROLE_LABELS,
         "button_form": EmptyForm(formdata=None),
         "row_errors": {},

@@ -8,7 +8,6 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
-from portal.admin.services import all_organisations
 from portal.auth.decorators import admin_required
 from portal.categories import questions
 from portal.categories.forms import CategoryForm, QuestionForm
@@ -24,6 +23,7 @@ from portal.core.params import arg_int
 from portal.extensions import db
 from portal.forms import EmptyForm, require_token, show_domain_error
 from portal.htmx import is_fragment_request, redirect_after_post, render, render_invalid
+from portal.partners.admin_services import all_organisations
 
 bp = Blueprint("categories", __name__, url_prefix="/admin/categories")
 

@@ -3,13 +3,6 @@
 ACCESS = {
     endpoint: "admin"
     for endpoint in (
-        "admin.partners",
-        "admin.new_partner",
-        "admin.edit_partner",
-        "admin.add_resource",
-        "admin.update_resource",
-        "admin.remove_resource",
-        "admin.invite_staff",
         "admin.users",
         "admin.change_role",
         "admin.set_active",
