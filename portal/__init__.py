@@ -127,6 +127,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from portal.admin.views import bp as admin_bp
+    from portal.auth.admin import bp as users_bp
     from portal.auth.views import bp as auth_bp
     from portal.categories.views import bp as categories_bp
     from portal.comments.views import bp as comments_bp
@@ -163,6 +164,7 @@ def _register_blueprints(app: Flask) -> None:
         triage_bp,
         admin_bp,
         partner_admin_bp,
+        users_bp,
         categories_bp,
         workdays_bp,
         partner_bp,

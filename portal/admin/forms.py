@@ -17,8 +17,6 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from portal.auth.models import ROLE_LABELS, Role
-from portal.core.params import coerce_id
 from portal.forms import (
     DayField,
     WholeNumberField,
@@ -31,25 +29,6 @@ from portal.forms import (
 CONFIRMED = "confirmed"
 NOT_CONFIRMED = "not_confirmed"
 CHECK_OUTCOMES = {CONFIRMED: _l("Confirmed resolved"), NOT_CONFIRMED: _l("Not confirmed")}
-
-
-class RoleForm(FlaskForm):
-    role = SelectField(
-        _l("Role"),
-        choices=label_choices(ROLE_LABELS),
-        validate_choice=False,
-    )
-    organisation = SelectField(
-        _l("Organisation"), coerce=coerce_id, choices=[], validate_choice=False
-    )
-
-    def validate_role(self, field):
-        if field.data not in {r.value for r in Role}:
-            raise ValidationError(_l("Please choose a role."))
-
-    def validate_organisation(self, field):
-        if self.role.data == Role.PARTNER.value and not field.data:
-            raise ValidationError(_l("Partner staff must belong to an organisation."))
 
 
 class SettingsForm(FlaskForm):
@@ -83,17 +62,6 @@ class SettingsForm(FlaskForm):
             Optional(),
             NumberRange(min=0, max=100, message=_l("Between %(min)s and %(max)s.")),
         ],
-    )
-
-
-class TwoFactorPolicyForm(FlaskForm):
-    required_from = DayField(
-        _l("Staff must use two-factor sign-in from"),
-        validators=[Optional()],
-        description=_l(
-            "From this day on, admins and partner staff without it are sent to set it up "
-            "when they log in. Until then they are asked to. Leave empty: not required yet."
-        ),
     )
 
 

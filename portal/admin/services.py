@@ -17,8 +17,7 @@ from sqlalchemy.orm import aliased, joinedload
 
 from portal.audit.models import AuditEntry, QualityCheck
 from portal.audit.services import apply_changes, record
-from portal.auth.models import Role, User
-from portal.core.paging import Page, paged
+from portal.auth.models import User
 from portal.core.params import bounded_date, bounded_text
 from portal.core.settings import (
     COMMENT_PREMODERATION,
@@ -26,19 +25,14 @@ from portal.core.settings import (
     LINKS_MIN_CONTRIBUTIONS,
     LINKS_PER_TEXT,
     ROUTE_ON_PUBLISH,
-    STAFF_TWO_FACTOR_FROM,
     get_flag,
     get_int,
-    get_setting,
     set_setting,
 )
 from portal.domain import DomainError
 from portal.extensions import db
 from portal.models_base import utcnow
 from portal.needs.models import Need, NeedStatus, Outcome
-from portal.partners.models import (
-    Organisation,
-)
 from portal.workdays.services import local_day_start
 
 AUDIT_PER_PAGE = 50
@@ -49,99 +43,6 @@ ESCALATE_RANGE = (1, 30)
 
 class AdminError(DomainError):
     """A rule of the admin pages refused the change."""
-
-
-# --- users -----------------------------------------------------------------------
-
-
-def users_page(q: str, page: int) -> Page:
-    stmt = sa.select(User).options(joinedload(User.organisation))
-    for term in q.split()[:3]:
-        stmt = stmt.where(
-            sa.or_(
-                User.email.icontains(term, autoescape=True),
-                User.display_name.icontains(term, autoescape=True),
-            )
-        )
-    result = paged(stmt.order_by(User.email), page)
-    result.items = [row[0] for row in result.items]
-    return result
-
-
-def get_user(user_id: int) -> User | None:
-    return db.session.get(User, user_id, options=[joinedload(User.organisation)])
-
-
-def change_role(user: User, role: Role, organisation: Organisation | None, actor: User) -> bool:
-    """Changing what an account may do logs it out everywhere."""
-    if user.id == actor.id and role != Role.ADMIN:
-        raise AdminError(_("You cannot remove your own admin role."), "role")
-    if role == Role.PARTNER and organisation is None:
-        raise AdminError(_("Partner staff must belong to an organisation."), "organisation")
-    organisation = organisation if role == Role.PARTNER else None
-    new_org_id = organisation.id if organisation is not None else None
-    if user.role == role and user.organisation_id == new_org_id:
-        return False
-    before = {"role": user.role.value, "organisation_id": user.organisation_id}
-    user.role = role
-    user.organisation = organisation
-    user.end_all_sessions()
-    db.session.flush()
-    record(
-        actor,
-        "user.role_change",
-        user,
-        before=before,
-        after={"role": role.value, "organisation_id": new_org_id},
-    )
-    return True
-
-
-def set_active(user: User, active: bool, actor: User) -> bool:
-    if user.id == actor.id and not active:
-        raise AdminError(_("You cannot deactivate your own account."), "active")
-    if user.active == active:
-        return False
-    user.active = active
-    if not active:
-        user.end_all_sessions()
-    db.session.flush()
-    record(
-        actor,
-        "user.activate" if active else "user.deactivate",
-        user,
-        before={"active": not active},
-        after={"active": active},
-    )
-    return True
-
-
-def reset_two_factor(user: User, actor: User) -> bool:
-    """For a lost phone without recovery codes; audited by auth.two_factor.reset."""
-    from portal.auth import two_factor
-
-    if user.id == actor.id:
-        raise AdminError(_("You cannot reset your own two-factor sign-in: another admin can."))
-    return two_factor.reset(user, actor)
-
-
-def two_factor_counts() -> tuple[int, int]:
-    """(staff accounts with two-factor sign-in, all active staff accounts)."""
-    staff = sa.and_(User.role.in_([Role.ADMIN, Role.PARTNER]), User.active.is_(True))
-    row = db.session.execute(
-        sa.select(sa.func.count(User.totp_enabled_at), sa.func.count(User.id)).where(staff)
-    ).one()
-    return row[0], row[1]
-
-
-def save_two_factor_policy(required_from: date | None, actor: User) -> bool:
-    """Whether it changed (then one audit row, by set_setting)."""
-    value = required_from.isoformat() if required_from else ""
-    if get_setting(STAFF_TWO_FACTOR_FROM) == value:
-        return False
-    set_setting(STAFF_TWO_FACTOR_FROM, value, actor)
-    db.session.flush()
-    return True
 
 
 # --- settings --------------------------------------------------------------------

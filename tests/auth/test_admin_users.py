@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import pytest
+
 from portal.auth.models import Role, User
 from portal.extensions import db
 from tests.conftest import audit_rows
 from tests.factories import make_organisation, make_user
+
+
+@pytest.fixture(autouse=True)
+def english(client):
+    client.set_cookie("locale", "en")
 
 
 def _logged_in_client(app, user):
