@@ -131,6 +131,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.auth.views import bp as auth_bp
     from portal.categories.views import bp as categories_bp
     from portal.comments.views import bp as comments_bp
+    from portal.core.admin import bp as settings_bp
     from portal.core.params import init_app as init_params
     from portal.core.views import bp as core_bp
     from portal.feedback.views import bp as feedback_bp
@@ -165,6 +166,7 @@ def _register_blueprints(app: Flask) -> None:
         admin_bp,
         partner_admin_bp,
         users_bp,
+        settings_bp,
         categories_bp,
         workdays_bp,
         partner_bp,

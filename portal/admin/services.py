@@ -19,16 +19,6 @@ from portal.audit.models import AuditEntry, QualityCheck
 from portal.audit.services import apply_changes, record
 from portal.auth.models import User
 from portal.core.params import bounded_date, bounded_text
-from portal.core.settings import (
-    COMMENT_PREMODERATION,
-    ESCALATE_AFTER_DAYS,
-    LINKS_MIN_CONTRIBUTIONS,
-    LINKS_PER_TEXT,
-    ROUTE_ON_PUBLISH,
-    get_flag,
-    get_int,
-    set_setting,
-)
 from portal.domain import DomainError
 from portal.extensions import db
 from portal.models_base import utcnow
@@ -38,73 +28,10 @@ from portal.workdays.services import local_day_start
 AUDIT_PER_PAGE = 50
 SAMPLES_PER_PAGE = 10
 MAX_SAMPLE = 50
-ESCALATE_RANGE = (1, 30)
 
 
 class AdminError(DomainError):
     """A rule of the admin pages refused the change."""
-
-
-# --- settings --------------------------------------------------------------------
-
-
-def current_settings() -> dict:
-    return {
-        "route_on_publish": get_flag(ROUTE_ON_PUBLISH),
-        "escalate_after_days": get_int(ESCALATE_AFTER_DAYS),
-        "comment_premoderation": get_flag(COMMENT_PREMODERATION),
-        "links_per_text": get_int(LINKS_PER_TEXT),
-        "links_min_contributions": get_int(LINKS_MIN_CONTRIBUTIONS),
-    }
-
-
-#: Content-safety settings: (key, lowest, highest).
-CONTENT_RANGES = {
-    "links_per_text": (LINKS_PER_TEXT, 0, 20),
-    "links_min_contributions": (LINKS_MIN_CONTRIBUTIONS, 0, 100),
-}
-
-
-def save_settings(
-    route_on_publish: bool,
-    escalate_after_days: int,
-    actor: User,
-    *,
-    comment_premoderation: bool | None = None,
-    links_per_text: int | None = None,
-    links_min_contributions: int | None = None,
-) -> int:
-    """How many settings changed; each change is one audit row (set_setting).
-    A content-safety value given as None stays as it is."""
-    low, high = ESCALATE_RANGE
-    if not low <= escalate_after_days <= high:
-        raise AdminError(
-            _("Between %(min)s and %(max)s days.", min=low, max=high), "escalate_after_days"
-        )
-    numbers = {"links_per_text": links_per_text, "links_min_contributions": links_min_contributions}
-    for name, value in numbers.items():
-        key, lowest, highest = CONTENT_RANGES[name]
-        if value is not None and not lowest <= value <= highest:
-            raise AdminError(_("Between %(min)s and %(max)s.", min=lowest, max=highest), name)
-    changed = 0
-    if get_flag(ROUTE_ON_PUBLISH) != route_on_publish:
-        set_setting(ROUTE_ON_PUBLISH, "1" if route_on_publish else "0", actor)
-        changed += 1
-    if get_int(ESCALATE_AFTER_DAYS) != escalate_after_days:
-        set_setting(ESCALATE_AFTER_DAYS, str(escalate_after_days), actor)
-        changed += 1
-    if comment_premoderation is not None and get_flag(COMMENT_PREMODERATION) != (
-        comment_premoderation
-    ):
-        set_setting(COMMENT_PREMODERATION, "1" if comment_premoderation else "0", actor)
-        changed += 1
-    for name, value in numbers.items():
-        key = CONTENT_RANGES[name][0]
-        if value is not None and get_int(key) != value:
-            set_setting(key, str(value), actor)
-            changed += 1
-    db.session.flush()
-    return changed
 
 
 # --- the audit log -----------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Admin management: settings, audit log, quality checks."""
+"""Admin management: audit log, quality checks."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from portal.admin.forms import (
     CHECK_OUTCOMES,
     CheckOutcomeForm,
     SampleForm,
-    SettingsForm,
 )
 from portal.admin.services import AdminError
 from portal.auth.decorators import admin_required
@@ -25,40 +24,6 @@ from portal.htmx import is_fragment_request, redirect_after_post, render, render
 from portal.workdays.services import local_today
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
-
-
-# --- settings --------------------------------------------------------------------
-
-
-@bp.route("/settings", methods=["GET", "POST"])
-@admin_required
-def settings():
-    if request.method == "POST":
-        form = SettingsForm()
-        if not form.validate():
-            return render_invalid(
-                "admin/settings.html", "admin/_settings_form.html", context={"form": form}
-            )
-        try:
-            changed = services.save_settings(
-                bool(form.route_on_publish.data),
-                form.escalate_after_days.data,
-                current_user,
-                comment_premoderation=bool(form.comment_premoderation.data),
-                links_per_text=form.links_per_text.data,
-                links_min_contributions=form.links_min_contributions.data,
-            )
-        except AdminError as error:
-            db.session.rollback()
-            show_domain_error(form, error)
-            return render_invalid(
-                "admin/settings.html", "admin/_settings_form.html", context={"form": form}
-            )
-        db.session.commit()
-        flash(_("The settings are saved.") if changed else _("Nothing changed."), "success")
-        return redirect_after_post(url_for("admin.settings"))
-    form = SettingsForm(formdata=None, data=services.current_settings())
-    return render("admin/settings.html", context={"form": form})
 
 
 # --- the audit log -----------------------------------------------------------------

@@ -3,7 +3,6 @@
 ACCESS = {
     endpoint: "admin"
     for endpoint in (
-        "admin.settings",
         "admin.audit",
         "admin.checks",
         "admin.record_check",

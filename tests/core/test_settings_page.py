@@ -1,13 +1,19 @@
-"""The portal settings page."""
+"""The portal settings page (/admin/settings)."""
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 
 from portal.core.models import Setting
 from portal.core.settings import ESCALATE_AFTER_DAYS, ROUTE_ON_PUBLISH, get_flag, get_int
 from portal.extensions import db
 from tests.conftest import audit_rows
+
+
+@pytest.fixture(autouse=True)
+def english(client):
+    client.set_cookie("locale", "en")
 
 
 def test_settings_are_saved_within_range_and_audited(client, admin, post):
