@@ -127,7 +127,7 @@ class World:
 def _seed() -> World:
     """The demo data (partners, categories, needs in every state, projects, a
     round, comments, photos), plus what makes the remaining forms appear."""
-    from portal.admin.services import AdminError, draw_sample
+    from portal.audit.checks import QualityCheckError, draw_sample
     from portal.auth import tokens
     from portal.categories.models import CategoryQuestion
     from portal.comments.models import Comment, CommentReport, CommentState
@@ -208,7 +208,7 @@ def _seed() -> World:
     )
     unverified = make_user(verified=False)
     today = resolved.created_at.date()
-    with contextlib.suppress(AdminError):  # a quality check sample of resolved needs
+    with contextlib.suppress(QualityCheckError):  # a quality check sample of resolved needs
         draw_sample(2, today - timedelta(days=120), today, users["admin"])
     db.session.commit()
 

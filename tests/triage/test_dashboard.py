@@ -50,7 +50,7 @@ def test_admin_nav_links_only_to_pages_that_exist(client, admin, app):
     html = client.get("/admin").get_data(as_text=True)
     for endpoint, path in [
         ("partner_admin.index", "/admin/partners"),
-        ("admin.audit", "/admin/audit"),
+        ("audit.log", "/admin/audit"),
     ]:
         exists = endpoint in {r.endpoint for r in app.url_map.iter_rules()}
         assert (f'href="{path}"' in html) == exists

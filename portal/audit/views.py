@@ -1,4 +1,4 @@
-"""Admin management: audit log, quality checks."""
+"""The audit log (/admin/audit) and the quality checks (/admin/checks)."""
 
 from __future__ import annotations
 
@@ -8,13 +8,10 @@ from flask import Blueprint, abort, current_app, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal.admin import services
-from portal.admin.forms import (
-    CHECK_OUTCOMES,
-    CheckOutcomeForm,
-    SampleForm,
-)
-from portal.admin.services import AdminError
+from portal.audit import checks as services
+from portal.audit.forms import CheckOutcomeForm, SampleForm
+from portal.audit.log import AuditFilters, audit_page, changes
+from portal.audit.models import CHECK_OUTCOMES
 from portal.auth.decorators import admin_required
 from portal.core.paging import bounded_page
 from portal.core.params import arg_int, arg_text
@@ -23,7 +20,7 @@ from portal.forms import EmptyForm, show_domain_error
 from portal.htmx import is_fragment_request, redirect_after_post, render, render_invalid
 from portal.workdays.services import local_today
 
-bp = Blueprint("admin", __name__, url_prefix="/admin")
+bp = Blueprint("audit", __name__, url_prefix="/admin")
 
 
 # --- the audit log -----------------------------------------------------------------
@@ -31,16 +28,16 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 @bp.get("/audit")
 @admin_required
-def audit():
-    filters = services.AuditFilters.from_args(request.args)
-    page = services.audit_page(filters, before=arg_int("before"), after=arg_int("after"))
+def log():
+    filters = AuditFilters.from_args(request.args)
+    page = audit_page(filters, before=arg_int("before"), after=arg_int("after"))
     return render(
-        "admin/audit.html",
-        "admin/_audit_results.html",
+        "audit/log.html",
+        "audit/_log_results.html",
         context={
             "page": page,
             "filters": filters,
-            "changes": services.changes,
+            "changes": changes,
             "zone": current_app.config["BABEL_DEFAULT_TIMEZONE"],
         },
     )
@@ -81,7 +78,7 @@ def checks():
 
         def invalid():
             return render_invalid(
-                "admin/checks.html", "admin/_sample_form.html", context=_checks_context(form)
+                "audit/checks.html", "audit/_sample_form.html", context=_checks_context(form)
             )
 
         if not form.validate():
@@ -90,7 +87,7 @@ def checks():
             sample, drawn = services.draw_sample(
                 form.size.data, form.date_from.data, form.date_to.data, current_user
             )
-        except AdminError as error:
+        except services.QualityCheckError as error:
             db.session.rollback()
             show_domain_error(form, error)
             return invalid()
@@ -99,9 +96,9 @@ def checks():
             _("Sample %(sample)s: %(count)d needs drawn.", sample=sample, count=len(drawn)),
             "success",
         )
-        return redirect_after_post(url_for("admin.checks", sample=sample))
+        return redirect_after_post(url_for("audit.checks", sample=sample))
     only = arg_text("sample", 40) or None
-    return render("admin/checks.html", context=_checks_context(only_sample=only))
+    return render("audit/checks.html", context=_checks_context(only_sample=only))
 
 
 @bp.post("/checks/<int:check_id>")
@@ -121,7 +118,7 @@ def record_check(check_id: int):
                 check, form.outcome.data, form.notes.data or "", current_user
             )
             db.session.commit()
-        except AdminError as refused:
+        except services.QualityCheckError as refused:
             db.session.rollback()
             error = str(refused)
     if error is not None:
@@ -131,7 +128,7 @@ def record_check(check_id: int):
                 check.id, check_errors={check.id: str(error)}, check_values={check.id: values}
             )
         return render_invalid(
-            "admin/checks.html",
+            "audit/checks.html",
             context=_checks_context(
                 only_sample=check.sample,
                 check_errors={check.id: str(error)},
@@ -142,7 +139,7 @@ def record_check(check_id: int):
     if is_fragment_request():
         return _check_row_answer(check.id, check_notices={check.id: notice})
     flash(notice, "success")
-    return redirect_after_post(url_for("admin.checks", sample=check.sample) + f"#check-{check.id}")
+    return redirect_after_post(url_for("audit.checks", sample=check.sample) + f"#check-{check.id}")
 
 
 def _check_row_answer(check_id: int, **extra):
@@ -154,4 +151,4 @@ def _check_row_answer(check_id: int, **extra):
         "button_form": EmptyForm(formdata=None),
     }
     context.update(extra)
-    return render("admin/_check_row.html", context={"row": services.check_row(check_id), **context})
+    return render("audit/_check_row.html", context={"row": services.check_row(check_id), **context})

@@ -1,5 +1,4 @@
-"""Forms of the admin management pages. Field rules live here; rules that need
-the database (unique codes, existing accounts) live in admin.services."""
+"""The forms of the quality checks page."""
 
 from __future__ import annotations
 
@@ -15,6 +14,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from portal.audit.models import CHECK_OUTCOMES
 from portal.forms import (
     DayField,
     WholeNumberField,
@@ -22,11 +22,6 @@ from portal.forms import (
     label_choices,
     too_long,
 )
-
-#: Outcomes of a quality check.
-CONFIRMED = "confirmed"
-NOT_CONFIRMED = "not_confirmed"
-CHECK_OUTCOMES = {CONFIRMED: _l("Confirmed resolved"), NOT_CONFIRMED: _l("Not confirmed")}
 
 
 class SampleForm(FlaskForm):
