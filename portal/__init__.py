@@ -126,6 +126,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from portal.admin.views import bp as admin_bp
     from portal.audit.views import bp as audit_bp
     from portal.auth.admin import bp as users_bp
     from portal.auth.views import bp as auth_bp
@@ -163,6 +164,7 @@ def _register_blueprints(app: Flask) -> None:
         me_bp,
         feedback_bp,
         triage_bp,
+        admin_bp,
         audit_bp,
         partner_admin_bp,
         users_bp,
