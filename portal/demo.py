@@ -18,6 +18,7 @@ from portal.models_base import utcnow
 from portal.needs.models import Channel, Need, NeedStatus
 from portal.needs.services import Submission, new_idempotency_key, submit_need
 from portal.partners.models import (
+    Assignment,
     Organisation,
     OrganisationKind,
     OrganisationResource,
@@ -25,7 +26,9 @@ from portal.partners.models import (
 )
 from portal.photos.demo import add_demo_photos
 from portal.projects.demo import seed_demo_projects
+from portal.voting.services import create_round
 from portal.workdays.models import CalendarDay, DayKind
+from portal.workdays.services import add_working_days
 from portal.workflow.models import TimelineEvent
 from portal.workflow.services import PATH_TO, Actor, transition
 
@@ -493,9 +496,6 @@ def _demo_comments(needs: list[Need], member: User) -> None:
 
 def _demo_round(admin: User, now) -> None:
     """An open priority round over the open needs, so voting can be tried."""
-    from portal.needs.models import Need
-    from portal.voting.services import create_round
-
     shortlist = list(
         db.session.scalars(
             db.select(Need).where(Need.status == NeedStatus.OPEN).order_by(Need.id).limit(6)
@@ -553,9 +553,6 @@ def _spread_in_time(need, start, rng: random.Random) -> None:
 def _backdate_assignment(need, routed_at) -> None:
     """The assignment's deadlines follow the demo routing date, so some demo
     needs are overdue and the reminders have something to do."""
-    from portal.partners.models import Assignment
-    from portal.workdays.services import add_working_days
-
     assignment = db.session.scalar(
         db.select(Assignment).where(Assignment.need_id == need.id).order_by(Assignment.id.desc())
     )

@@ -23,6 +23,7 @@ from portal.auth.models import RecoveryCode, Role, User
 from portal.core.settings import STAFF_TWO_FACTOR_FROM, get_setting, set_setting
 from portal.extensions import db
 from portal.models_base import utcnow
+from portal.workdays.services import local_today
 
 RECOVERY_CODE_COUNT = 10
 #: No 0/o, 1/l/i: the codes are read off paper.
@@ -45,8 +46,6 @@ def required_from() -> date | None:
 
 
 def required_now(today: date | None = None) -> bool:
-    from portal.workdays.services import local_today
-
     start = required_from()
     return start is not None and (today or local_today()) >= start
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
+from portal.audit.services import record
 from portal.core.models import Setting
 from portal.domain import DomainError
 from portal.extensions import db
@@ -77,8 +78,6 @@ def int_value(values: dict[str, str], key: str) -> int:
 
 
 def set_setting(key: str, value: str, actor) -> None:
-    from portal.audit.services import record
-
     row = db.session.get(Setting, key)
     before = row.value if row is not None else DEFAULTS.get(key, "")
     if row is None:

@@ -31,7 +31,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
 
 from portal.categories.models import Category, CategoryQuestion, QuestionKind
-from portal.categories.questions import active_questions, validate_answers
+from portal.categories.questions import active_questions, choice_name, validate_answers
 from portal.core.params import INT_MAX, bounded_date, bounded_int, bounded_text
 from portal.extensions import db
 from portal.forms import clean_text
@@ -40,6 +40,7 @@ from portal.models_base import utcnow
 from portal.needs import rules, submission
 from portal.needs.models import Channel, Need, NeedStatus
 from portal.needs.services import Submission
+from portal.notify.services import public_url
 from portal.open311.formats import w3c_datetime
 from portal.open311.models import ApiKey, RequestToken
 from portal.open311.openapi import SPECIFICATION, api_base_url
@@ -117,8 +118,6 @@ def api_locale() -> str:
 
 
 def discovery() -> dict:
-    from portal.notify.services import public_url
-
     developers = public_url("developers.index")
     changeset = w3c_datetime(CHANGESET)
     return {
@@ -178,8 +177,6 @@ def active_service(code: str) -> Category:
 
 
 def _attribute(question: CategoryQuestion, order: int) -> dict:
-    from portal.categories.questions import choice_name
-
     attribute = {
         "variable": True,
         "code": question.code,

@@ -5,6 +5,8 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
+from portal.partners.workspace import send_reminders
+
 
 def register_commands(group: click.Group) -> None:
     """Adds this area's commands to `flask portal`."""
@@ -17,7 +19,5 @@ def remind() -> None:
     """Send the reminders (催办) for missed due dates and escalate the needs
     still overdue after ESCALATE_AFTER_DAYS working days. Safe to run from cron
     at any frequency: each reminder and escalation happens once."""
-    from portal.partners.workspace import send_reminders
-
     reminded, escalated = send_reminders()
     click.echo(f"Reminders sent: {reminded}. Escalated: {escalated}.")

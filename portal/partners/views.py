@@ -18,6 +18,7 @@ from portal.auth.models import Role
 from portal.core.routes import add_move_routes
 from portal.forms import EmptyForm, submit_form
 from portal.htmx import is_fragment_request, render, render_invalid
+from portal.metrics.services import compute
 from portal.models_base import utcnow
 from portal.needs.models import Need
 from portal.partners import workspace
@@ -68,8 +69,6 @@ def inbox():
     organisation_id = current_user.organisation_id
     metrics = None
     if not is_fragment_request():
-        from portal.metrics.services import compute
-
         now = utcnow()
         metrics = compute(organisation_id=organisation_id, start=now - timedelta(days=90), end=now)
     return render(

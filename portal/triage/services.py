@@ -21,9 +21,11 @@ from portal.categories.models import Category
 from portal.core.params import bounded_int, bounded_text
 from portal.core.settings import ROUTE_ON_PUBLISH, get_flag
 from portal.extensions import db
+from portal.i18n import current_locale_code
 from portal.models_base import dialect_insert, utcnow
 from portal.moderation.services import need_flags
 from portal.needs.models import Channel, Need, NeedStatus
+from portal.needs.services import similar_needs
 from portal.notify.models import Follow
 from portal.partners.models import (
     Assignment,
@@ -231,8 +233,6 @@ def need_by_ref(ref: str) -> Need | None:
 def duplicate_candidates(need: Need, q: str = "", limit: int = 8) -> list[Need]:
     """Published needs this one may duplicate: by reference or title words, or
     the ones with similar titles when nothing is typed."""
-    from portal.needs.services import similar_needs
-
     q = bounded_text(q, 100)
     if not q:
         return [n for n in similar_needs(need.title, limit + 1) if n.id != need.id][:limit]
@@ -504,6 +504,4 @@ def bulk_apply(
 
 
 def intake_locale() -> str:
-    from portal.i18n import current_locale_code
-
     return current_locale_code() or current_app.config["BABEL_DEFAULT_LOCALE"]
