@@ -36,8 +36,9 @@ def seed(database_url: str, needs: int) -> dict[str, list]:
     from flask_migrate import upgrade
 
     from portal import create_app
+    from portal.categories.models import Category
     from portal.extensions import db
-    from portal.needs.models import Category, Need, NeedStatus
+    from portal.needs.models import Need, NeedStatus
     from portal.partners.models import Organisation, OrganisationKind
 
     app = create_app(

@@ -9,6 +9,9 @@ from flask import Flask
 from flask_babel import lazy_gettext as _l
 
 from portal.config import INSTANCE_DIR, Config
+from portal.core.errors import register_error_handlers
+from portal.core.params import init_app as init_params
+from portal.core.security import check_secret_key, redact_logs, trust_proxies
 from portal.extensions import (
     babel,
     cache,
@@ -20,6 +23,9 @@ from portal.extensions import (
     migrate,
     talisman,
 )
+from portal.htmx import add_vary_header
+from portal.i18n import select_locale
+from portal.privacy.caching import forbid_storing_personal_pages
 
 CSP = {
     "default-src": "'self'",
@@ -49,26 +55,22 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
         app.config.from_object(config)
     INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
 
-    from portal.core.security import check_secret_key, redact_logs, trust_proxies
-
     check_secret_key(app)
     trust_proxies(app)
     redact_logs()
     _init_extensions(app)
     _register_blueprints(app)
 
+    # Late (app factory): `import portal.x` runs this file, and must not load every area.
     from portal.notify.subscribers import connect as connect_notify
 
     connect_notify()  # e-mails follow the domain's signals, in their transaction
-
-    from portal.core.errors import register_error_handlers
-    from portal.htmx import add_vary_header
-    from portal.privacy.caching import forbid_storing_personal_pages
 
     register_error_handlers(app)
     app.after_request(add_vary_header)
     app.after_request(forbid_storing_personal_pages)
 
+    # Late (app factory, CLI): the commands import every area they run.
     from portal.cli import portal_cli
     from portal.feedback.cli import register_commands as register_feedback_commands
     from portal.notify.cli import register_commands as register_notify_commands
@@ -85,8 +87,8 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
 
 
 def _init_extensions(app: Flask) -> None:
-    from portal import models  # noqa: F401 — every model registered before migrations
-    from portal.i18n import select_locale
+    # Late (app factory): every model, registered before migrations, loads every area.
+    from portal import models  # noqa: F401
 
     db.init_app(app)
     with app.app_context():
@@ -126,11 +128,14 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from portal.admin.questions import bp as questions_bp
+    # Late (app factory): the views import every area; `import portal.x` must not.
     from portal.admin.views import bp as admin_bp
+    from portal.audit.views import bp as audit_bp
+    from portal.auth.admin import bp as users_bp
     from portal.auth.views import bp as auth_bp
+    from portal.categories.views import bp as categories_bp
     from portal.comments.views import bp as comments_bp
-    from portal.core.params import init_app as init_params
+    from portal.core.admin import bp as settings_bp
     from portal.core.views import bp as core_bp
     from portal.feedback.views import bp as feedback_bp
     from portal.me.views import bp as me_bp
@@ -141,6 +146,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.open311.keys import bp as apikeys_bp
     from portal.open311.views import bp as open311_bp
     from portal.opendata.views import bp as opendata_bp
+    from portal.partners.admin import bp as partner_admin_bp
     from portal.partners.directory import bp as directory_bp
     from portal.partners.views import bp as partner_bp
     from portal.photos.views import bp as photos_bp
@@ -148,6 +154,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.transparency.views import bp as transparency_bp
     from portal.triage.views import bp as triage_bp
     from portal.voting.views import bp as voting_bp
+    from portal.workdays.views import bp as workdays_bp
 
     init_params(app)  # before the rules are added: they use its `int` converter
     for blueprint in (
@@ -160,13 +167,18 @@ def _register_blueprints(app: Flask) -> None:
         feedback_bp,
         triage_bp,
         admin_bp,
+        audit_bp,
+        partner_admin_bp,
+        users_bp,
+        settings_bp,
+        categories_bp,
+        workdays_bp,
         partner_bp,
         projects_bp,
         comments_bp,
         directory_bp,
         transparency_bp,
         opendata_bp,
-        questions_bp,
         open311_bp,
         apikeys_bp,
         developers_bp,

@@ -6,7 +6,14 @@ import click
 import sqlalchemy as sa
 from flask.cli import with_appcontext
 
+from portal.auth.models import Role, User
+from portal.demo import DEMO_ACCOUNTS, load_demo_data
 from portal.extensions import db
+from portal.moderation.services import need_flags
+from portal.needs.models import Need
+from portal.photos.services import sweep_abandoned
+from portal.workflow.diagram import DOCUMENT, state_machine_markdown
+from portal.workflow.services import Actor, WorkflowError, transition
 
 portal_cli = click.Group("portal", help="Huiju portal administration commands.")
 
@@ -20,9 +27,6 @@ portal_cli = click.Group("portal", help="Huiju portal administration commands.")
 @with_appcontext
 def seed_demo(if_empty: bool) -> None:
     """Load the bilingual demo data set: categories, partners, accounts and needs."""
-    from portal.demo import DEMO_ACCOUNTS, load_demo_data
-    from portal.needs.models import Need
-
     if db.session.scalar(sa.select(sa.func.count(Need.id))):
         if if_empty:
             click.echo("The database already holds needs; demo data not loaded.")
@@ -45,8 +49,6 @@ def seed_demo(if_empty: bool) -> None:
 def create_admin(email: str, name: str) -> None:
     """Create an administrator account. The password is asked for, never taken
     from the command line (where it would land in the shell history)."""
-    from portal.auth.models import Role, User
-
     email = email.strip().lower()
     if "@" not in email:
         raise click.BadParameter("not an e-mail address", param_hint="--email")
@@ -71,11 +73,6 @@ def publish(refs: tuple[str, ...], admin_email: str) -> None:
     the triage queue at /admin/triage). A need flagged by the content screening
     (a listed sensitive term, too many links) is refused: publish it from its
     page at /admin/needs/<ref>, which shows why it was flagged."""
-    from portal.auth.models import Role, User
-    from portal.moderation.services import need_flags
-    from portal.needs.models import Need
-    from portal.workflow.services import Actor, WorkflowError, transition
-
     admin = db.session.scalar(sa.select(User).where(User.email == admin_email.lower()))
     if admin is None or admin.role != Role.ADMIN:
         raise click.ClickException(f"No administrator with the e-mail {admin_email}.")
@@ -100,8 +97,6 @@ def publish(refs: tuple[str, ...], admin_email: str) -> None:
 def clean_photos() -> None:
     """Delete the staged photos of forms that were shown again with errors and
     never sent back (an hour after PHOTO_STAGING_HOURS). Run it daily."""
-    from portal.photos.services import sweep_abandoned
-
     click.echo(f"Removed {sweep_abandoned()} staged photo file(s).")
 
 
@@ -110,8 +105,6 @@ def clean_photos() -> None:
 @with_appcontext
 def state_machine(write: bool) -> None:
     """Print (or write) docs/state-machine.md from the workflow's table of moves."""
-    from portal.workflow.diagram import DOCUMENT, state_machine_markdown
-
     text = state_machine_markdown()
     if write:
         DOCUMENT.write_text(text, encoding="utf-8")

@@ -11,13 +11,15 @@ from datetime import date, timedelta
 from flask import current_app
 
 from portal.auth.models import Role, User
+from portal.categories.models import Category
 from portal.comments.models import Comment
 from portal.extensions import db
 from portal.models_base import utcnow
-from portal.needs.models import Category, Channel, Need, NeedStatus
+from portal.needs.models import Channel, Need, NeedStatus
 from portal.needs.services import Submission, new_idempotency_key, submit_need
 from portal.partners.cohandlers import add_co_handlers, ask_for_input, give_input
 from portal.partners.models import (
+    Assignment,
     Organisation,
     OrganisationKind,
     OrganisationResource,
@@ -25,8 +27,9 @@ from portal.partners.models import (
 )
 from portal.photos.demo import add_demo_photos
 from portal.projects.demo import seed_demo_projects
+from portal.voting.services import create_round
 from portal.workdays.models import CalendarDay, DayKind
-from portal.workdays.services import local_today
+from portal.workdays.services import add_working_days, local_today
 from portal.workflow.models import TimelineEvent
 from portal.workflow.services import PATH_TO, Actor, transition
 
@@ -519,9 +522,6 @@ def _demo_comments(needs: list[Need], member: User) -> None:
 
 def _demo_round(admin: User, now) -> None:
     """An open priority round over the open needs, so voting can be tried."""
-    from portal.needs.models import Need
-    from portal.voting.services import create_round
-
     shortlist = list(
         db.session.scalars(
             db.select(Need).where(Need.status == NeedStatus.OPEN).order_by(Need.id).limit(6)
@@ -579,9 +579,6 @@ def _spread_in_time(need, start, rng: random.Random) -> None:
 def _backdate_assignment(need, routed_at) -> None:
     """The assignment's deadlines follow the demo routing date, so some demo
     needs are overdue and the reminders have something to do."""
-    from portal.partners.models import Assignment
-    from portal.workdays.services import add_working_days
-
     assignment = db.session.scalar(
         db.select(Assignment).where(Assignment.need_id == need.id).order_by(Assignment.id.desc())
     )

@@ -12,7 +12,8 @@ from typing import TypeVar
 from flask import Response, abort, current_app, session
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, DateTimeLocalField, DecimalField
+from wtforms import DateField, DateTimeLocalField, DecimalField, IntegerField, SelectChoice
+from wtforms.validators import Length
 
 from portal.core.params import bounded_date
 from portal.domain import DomainError
@@ -33,8 +34,28 @@ def clean_text(value: str | None) -> str | None:
     return _CONTROL_CHARS.sub("", value).strip()
 
 
+def lower_case(value: str | None) -> str | None:
+    """A filter for e-mail addresses and codes."""
+    return value.lower() if value else value
+
+
+def too_long(limit: int) -> Length:
+    return Length(max=limit, message=_l("At most %(max)d characters, please."))
+
+
+def label_choices(labels: dict) -> list[SelectChoice]:
+    """The choices of a select from {enum member or value: lazy label}."""
+    return [SelectChoice(str(getattr(key, "value", key)), label) for key, label in labels.items()]
+
+
 class EmptyForm(FlaskForm):
     """Just the CSRF token, for button-only POSTs."""
+
+
+def require_token() -> None:
+    """A button-only POST without a valid CSRF token is a 400."""
+    if not EmptyForm().validate():
+        abort(400)
 
 
 #: A random value per browser session that one-time form keys are bound to.
@@ -82,6 +103,28 @@ def check_day_in_range(field: DateField | DateTimeLocalField, message) -> None:
     if field.data is not None and bounded_date(field.data) is None:
         field.data = None
         raise ValueError(str(message))
+
+
+class DayField(DateField):
+    """A date field whose parse error is translated and which refuses days
+    outside the years any record can have."""
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as error:
+            raise ValueError(str(_l("Please give a date as YYYY-MM-DD."))) from error
+        check_day_in_range(self, _l("Please give a date as YYYY-MM-DD."))
+
+
+class WholeNumberField(IntegerField):
+    """An integer field whose parse error is translated."""
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as error:
+            raise ValueError(str(_l("Please give a whole number."))) from error
 
 
 def show_domain_error(form: FlaskForm, error: DomainError) -> None:

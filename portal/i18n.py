@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import current_app, has_request_context, request
+from flask_babel import get_locale
 from flask_login import current_user
 
 LOCALE_COOKIE = "locale"
@@ -24,8 +25,6 @@ def select_locale() -> str:
 
 def current_locale_code() -> str:
     """The code of the current language as we spell it (zh_CN or en)."""
-    from flask_babel import get_locale
-
     locale = get_locale()
     if locale is None:
         return current_app.config["BABEL_DEFAULT_LOCALE"]

@@ -2,13 +2,14 @@
 
 from portal.audit.models import AuditEntry, QualityCheck
 from portal.auth.models import LoginThrottle, RecoveryCode, User
+from portal.categories.models import Category, CategoryQuestion, NeedAnswer
 from portal.comments.models import Comment, CommentReport
 from portal.core.models import Setting
 from portal.feedback.models import Feedback
 from portal.moderation.models import SensitiveTerm
-from portal.needs.models import Category, Need, NeedContact
+from portal.needs.models import Need, NeedContact
 from portal.notify.models import DigestRun, Follow, OutboxEmail
-from portal.open311.models import ApiKey, CategoryQuestion, NeedAnswer, RequestToken
+from portal.open311.models import ApiKey, RequestToken
 from portal.partners.models import (
     Assignment,
     AssignmentRequest,

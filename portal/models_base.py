@@ -6,6 +6,10 @@ import enum
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+
+from portal.extensions import db
 
 
 def utcnow() -> datetime:
@@ -42,13 +46,9 @@ def enum_column(enum_cls: type[enum.Enum], length: int = 20) -> sa.Enum:
 
 def dialect_insert(model):
     """INSERT with ON CONFLICT support on SQLite and PostgreSQL alike."""
-    from portal.extensions import db
-
     if db.engine.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(model)
+        return postgresql.insert(model)
+    return sqlite.insert(model)
 
 
 def commit_once(model, key: str, create, *, lost_race: tuple[type[Exception], ...] = ()):
@@ -57,9 +57,6 @@ def commit_once(model, key: str, create, *, lost_race: tuple[type[Exception], ..
     arrives twice at the same moment the database's unique key keeps the first.
     `lost_race` names further errors that mean "the other submit won" (e.g. a
     proposal already approved by it). This is the single commit of the view."""
-    from sqlalchemy.exc import IntegrityError
-
-    from portal.extensions import db
 
     def by_key():
         return db.session.scalar(sa.select(model).where(model.idempotency_key == key))
@@ -83,8 +80,6 @@ def insert_if_absent(model, **values) -> bool:
     not a check in Python, decides whether the row is new (True) or already
     there (False), even when requests race. RETURNING tells which, on every
     driver (rowcount is not reliable for this statement)."""
-    from portal.extensions import db
-
     primary_key = sa.inspect(model).primary_key[0]
     stmt = dialect_insert(model).values(**values).on_conflict_do_nothing().returning(primary_key)
     return db.session.execute(stmt).first() is not None

@@ -47,9 +47,12 @@ from flask.testing import FlaskClient
 from flask_sqlalchemy.session import Session as FlaskSession
 
 from portal import create_app
+from portal.audit.models import AuditEntry
+from portal.auth.models import Role
 from portal.config import TestConfig
 from portal.extensions import cache, db, limiter, talisman
 from portal.moderation import services as moderation_services
+from tests.factories import make_user
 
 BACKEND = os.environ.get("PORTAL_TEST_BACKEND", "sqlite")
 REQUIRE_SERVICES = os.environ.get("PORTAL_REQUIRE_SERVICES") == "1"
@@ -330,3 +333,41 @@ def login(client):
         return user
 
     return log_in
+
+
+# --- the admin pages (categories, partners, users, calendar, settings, audit) -----
+
+
+@pytest.fixture
+def admin(login):
+    """An admin, logged in (area conftests may give their own)."""
+    user = make_user(Role.ADMIN)
+    db.session.commit()
+    return login(user)
+
+
+@pytest.fixture
+def post(client):
+    """POST a form as the browser would: with the CSRF token of the session."""
+
+    def send(
+        path: str,
+        data: dict | None = None,
+        *,
+        htmx: bool = False,
+        token_from: str = "/needs/new",  # noqa: S107 — a path
+    ):
+        token = csrf_token_from(client.get(token_from).get_data(as_text=True))
+        headers = {"HX-Request": "true"} if htmx else {}
+        return client.post(path, data={"csrf_token": token, **(data or {})}, headers=headers)
+
+    return send
+
+
+def audit_rows(action: str | None = None) -> list[AuditEntry]:
+    """The audit log as the database has it, oldest first."""
+    db.session.expire_all()
+    stmt = sa.select(AuditEntry).order_by(AuditEntry.id)
+    if action is not None:
+        stmt = stmt.where(AuditEntry.action == action)
+    return list(db.session.scalars(stmt))

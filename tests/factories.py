@@ -5,9 +5,10 @@ from __future__ import annotations
 import itertools
 
 from portal.auth.models import Role, User
+from portal.categories.models import Category
 from portal.extensions import db
 from portal.models_base import utcnow
-from portal.needs.models import Category, Need, NeedStatus
+from portal.needs.models import Need, NeedStatus
 from portal.needs.services import Submission, new_idempotency_key, submit_need
 from portal.partners.models import Organisation, OrganisationKind
 from portal.workflow.services import PATH_TO, Actor, transition

@@ -1,1 +1,1 @@
-"""Admin management: partners, categories, users, calendar, settings, audit log, quality checks."""
+"""Administration: the navigation between the admin pages, which each area owns."""

@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.auth.models import User
@@ -41,6 +42,12 @@ class AuditEntry(db.Model):
 @sa.event.listens_for(AuditEntry, "before_delete")
 def _append_only(mapper, connection, target):
     raise RuntimeError("audit entries are append-only")
+
+
+#: Outcomes of a quality check, with their lazy labels.
+CONFIRMED = "confirmed"
+NOT_CONFIRMED = "not_confirmed"
+CHECK_OUTCOMES = {CONFIRMED: _l("Confirmed resolved"), NOT_CONFIRMED: _l("Not confirmed")}
 
 
 class QualityCheck(db.Model):

@@ -20,6 +20,19 @@ def _jsonable(values: dict | None) -> dict:
     return out
 
 
+def apply_changes(obj, values: dict) -> tuple[dict, dict]:
+    """Set the values that differ; return what they were and what they are now
+    (the `before` and `after` of the audit row)."""
+    before, after = {}, {}
+    for key, value in values.items():
+        old = getattr(obj, key)
+        if old != value:
+            before[key] = old
+            after[key] = value
+            setattr(obj, key, value)
+    return before, after
+
+
 def record(
     actor,
     action: str,

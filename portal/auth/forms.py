@@ -2,12 +2,28 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, PasswordField, RadioField, SelectChoice, StringField
-from wtforms.validators import AnyOf, DataRequired, Email, EqualTo, Length, ValidationError
+from wtforms import (
+    BooleanField,
+    PasswordField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+)
+from wtforms.validators import (
+    AnyOf,
+    DataRequired,
+    Email,
+    EqualTo,
+    Length,
+    Optional,
+    ValidationError,
+)
 
-from portal.auth.models import Delivery
+from portal.auth.models import ROLE_LABELS, Delivery, Role
 from portal.auth.passwords import password_problems
-from portal.forms import clean_text
+from portal.core.params import coerce_id
+from portal.forms import DayField, clean_text, label_choices
 
 
 def _email_field(label=None):
@@ -143,4 +159,37 @@ class NotificationSettingsForm(FlaskForm):
         choices=DELIVERY_CHOICES,
         validate_choice=False,
         validators=[AnyOf([d.value for d in Delivery], message=_l("Please choose an option."))],
+    )
+
+
+# --- the users' admin page --------------------------------------------------------
+
+
+class RoleForm(FlaskForm):
+    role = SelectField(
+        _l("Role"),
+        choices=label_choices(ROLE_LABELS),
+        validate_choice=False,
+    )
+    organisation = SelectField(
+        _l("Organisation"), coerce=coerce_id, choices=[], validate_choice=False
+    )
+
+    def validate_role(self, field):
+        if field.data not in {r.value for r in Role}:
+            raise ValidationError(_l("Please choose a role."))
+
+    def validate_organisation(self, field):
+        if self.role.data == Role.PARTNER.value and not field.data:
+            raise ValidationError(_l("Partner staff must belong to an organisation."))
+
+
+class TwoFactorPolicyForm(FlaskForm):
+    required_from = DayField(
+        _l("Staff must use two-factor sign-in from"),
+        validators=[Optional()],
+        description=_l(
+            "From this day on, admins and partner staff without it are sent to set it up "
+            "when they log in. Until then they are asked to. Leave empty: not required yet."
+        ),
     )

@@ -21,6 +21,14 @@ class Role(enum.StrEnum):
     ADMIN = "admin"
 
 
+#: Lazy, so each request sees its own language.
+ROLE_LABELS = {
+    Role.MEMBER: _l("Member"),
+    Role.PARTNER: _l("Partner staff"),
+    Role.ADMIN: _l("Admin"),
+}
+
+
 class Delivery(enum.StrEnum):
     """How a member wants to hear about one kind of news by e-mail."""
 

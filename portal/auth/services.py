@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import current_app
-from werkzeug.security import generate_password_hash
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from portal.auth import lockout, tokens
 from portal.auth.models import Role, User, user_by_email
@@ -73,8 +73,6 @@ def authenticate(email: str, password: str) -> User | None:
     global _DUMMY_HASH
     user = user_by_email(email)
     if user is None or not user.password_hash:
-        from werkzeug.security import check_password_hash
-
         if _DUMMY_HASH is None:
             _DUMMY_HASH = generate_password_hash("not a real password, only for timing")
         check_password_hash(_DUMMY_HASH, password)

@@ -28,7 +28,9 @@ from flask_babel import gettext as _
 from flask_login import current_user, logout_user, user_logged_in
 
 from portal.auth.models import User
+from portal.core.views import safe_next
 from portal.extensions import db
+from portal.htmx import is_fragment_request, redirect_after_post
 
 AUTH_AT = "auth_at"
 SEEN_AT = "seen_at"
@@ -98,9 +100,6 @@ def check_staff_session():
 
 
 def _to_login():
-    from portal.core.views import safe_next
-    from portal.htmx import is_fragment_request, redirect_after_post
-
     if request.method == "GET":
         back = request.full_path.rstrip("?")
     else:  # the form is lost; come back to the page it was on

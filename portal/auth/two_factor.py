@@ -19,10 +19,11 @@ import sqlalchemy as sa
 from flask import current_app
 
 from portal.audit.services import record
-from portal.auth.models import RecoveryCode, User
-from portal.core.settings import STAFF_TWO_FACTOR_FROM, get_setting
+from portal.auth.models import RecoveryCode, Role, User
+from portal.core.settings import STAFF_TWO_FACTOR_FROM, get_setting, set_setting
 from portal.extensions import db
 from portal.models_base import utcnow
+from portal.workdays.services import local_today
 
 RECOVERY_CODE_COUNT = 10
 #: No 0/o, 1/l/i: the codes are read off paper.
@@ -45,10 +46,28 @@ def required_from() -> date | None:
 
 
 def required_now(today: date | None = None) -> bool:
-    from portal.workdays.services import local_today
-
     start = required_from()
     return start is not None and (today or local_today()) >= start
+
+
+def set_required_from(day: date | None, actor: User) -> bool:
+    """The admins' date (None: not required yet). Whether it changed (then one
+    audit row, by set_setting)."""
+    value = day.isoformat() if day else ""
+    if get_setting(STAFF_TWO_FACTOR_FROM) == value:
+        return False
+    set_setting(STAFF_TWO_FACTOR_FROM, value, actor)
+    db.session.flush()
+    return True
+
+
+def staff_counts() -> tuple[int, int]:
+    """(staff accounts with two-factor sign-in, all active staff accounts)."""
+    staff = sa.and_(User.role.in_([Role.ADMIN, Role.PARTNER]), User.active.is_(True))
+    row = db.session.execute(
+        sa.select(sa.func.count(User.totp_enabled_at), sa.func.count(User.id)).where(staff)
+    ).one()
+    return row[0], row[1]
 
 
 def must_set_up(user: User) -> bool:

@@ -18,6 +18,7 @@ from portal.htmx import is_fragment_request, render, render_invalid
 from portal.needs import services as needs_services
 from portal.needs.models import Need
 from portal.projects.models import Project
+from portal.projects.services import held_updates
 
 bp = Blueprint("comments", __name__)
 
@@ -207,8 +208,6 @@ def report(comment_id: int):
 
 
 def _moderation_page(status: int = 200, errors: dict | None = None, typed: dict | None = None):
-    from portal.projects.services import held_updates
-
     page = services.moderation_queue(services.bounded_page(request.values.get("page")))
     return render(
         "comments/moderation.html",

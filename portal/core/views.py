@@ -7,16 +7,15 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 
 from portal.core.formatting import FORMATTERS, fmt_rate
 from portal.core.services import database_is_reachable
-from portal.i18n import LOCALE_COOKIE
+from portal.i18n import LOCALE_COOKIE, current_locale_code
 from portal.needs.services import latest_public_needs
+from portal.workflow.services import label_of
 
 bp = Blueprint("core", __name__)
 
 
 @bp.app_context_processor
 def template_context() -> dict:
-    from portal.i18n import current_locale_code
-
     return {"current_locale": current_locale_code(), "url_endpoints": _endpoints()}
 
 
@@ -27,8 +26,6 @@ def _formatters(state) -> None:
 
 
 def _endpoints() -> frozenset[str]:
-    from flask import current_app
-
     cached = current_app.extensions.get("portal_endpoints")
     if cached is None:
         cached = frozenset(rule.endpoint for rule in current_app.url_map.iter_rules())
@@ -39,8 +36,6 @@ def _endpoints() -> frozenset[str]:
 @bp.app_template_global()
 def move_label(move: str) -> str:
     """The translated name of a workflow move, for timelines and e-mails."""
-    from portal.workflow.services import label_of
-
     label = label_of(move)
     return str(label) if label is not None else move
 

@@ -23,11 +23,12 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
+from portal.categories.models import Category
 from portal.core.cache import shared
 from portal.extensions import db
 from portal.feedback.models import Feedback
 from portal.models_base import utcnow
-from portal.needs.models import Category, Channel, Need
+from portal.needs.models import Channel, Need
 from portal.partners.models import OPEN_ASSIGNMENT_STATES, Assignment
 from portal.workdays.services import add_working_days, overrides_between
 from portal.workflow.models import TimelineEvent

@@ -25,6 +25,7 @@ from flask_babel import gettext as _
 
 from portal.audit.services import record
 from portal.auth.models import Role, User
+from portal.comments.models import Comment, CommentState
 from portal.core.models import Setting
 from portal.core.settings import (
     COMMENT_PREMODERATION,
@@ -39,6 +40,7 @@ from portal.models_base import dialect_insert, insert_if_absent, utcnow
 from portal.moderation.links import count_links
 from portal.moderation.matching import Matcher, Term, term_key
 from portal.moderation.models import TERM_MAX, SensitiveTerm, TermKind
+from portal.needs.models import Need
 
 #: The settings row whose value changes with every change of the term list.
 TERMS_VERSION = "sensitive_terms_version"
@@ -145,9 +147,6 @@ def _is_new_writer(author: User | None) -> bool:
 
 def approved_contributions(user_ids) -> dict[int, int]:
     """Published comments and needs of each account: one query."""
-    from portal.comments.models import Comment, CommentState
-    from portal.needs.models import Need
-
     ids = sorted({i for i in user_ids if i is not None})
     if not ids:
         return {}

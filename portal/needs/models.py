@@ -7,9 +7,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.auth.models import User
+from portal.categories.models import Category
 from portal.extensions import db
 from portal.models_base import UTCDateTime, enum_column, utcnow
-from portal.partners.models import Organisation, pick_language
+from portal.partners.models import Organisation
 from portal.workflow.statuses import NeedStatus, StatusType  # noqa: F401 — the status of a need, with its traits
 
 
@@ -29,41 +30,6 @@ class Channel(enum.StrEnum):
 class Outcome(enum.StrEnum):
     RESOLVED = "resolved"
     NOT_RESOLVED = "not_resolved"
-
-
-class Category(db.Model):
-    """A kind of need; Open311 calls these services."""
-
-    __tablename__ = "categories"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[str] = mapped_column(sa.String(40), unique=True)
-    name_zh: Mapped[str] = mapped_column(sa.String(100))
-    name_en: Mapped[str] = mapped_column(sa.String(100), default="")
-    description_zh: Mapped[str] = mapped_column(sa.Text, default="")
-    description_en: Mapped[str] = mapped_column(sa.Text, default="")
-    response_sla_days: Mapped[int] = mapped_column(default=3)
-    resolution_sla_days: Mapped[int] = mapped_column(default=15)
-    default_partner_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("organisations.id"), index=True
-    )
-    is_active: Mapped[bool] = mapped_column(default=True)
-    position: Mapped[int] = mapped_column(default=0)
-
-    default_partner: Mapped[Organisation | None] = relationship()
-
-    __table_args__ = (
-        sa.CheckConstraint("response_sla_days > 0", name="response_sla_positive"),
-        sa.CheckConstraint("resolution_sla_days > 0", name="resolution_sla_positive"),
-    )
-
-    @property
-    def name(self) -> str:
-        return pick_language(self.name_zh, self.name_en)
-
-    @property
-    def description(self) -> str:
-        return pick_language(self.description_zh, self.description_en)
 
 
 class Need(db.Model):

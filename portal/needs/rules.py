@@ -5,7 +5,7 @@ The web form (`NeedForm`), staff intake (`IntakeForm`) and the Open311 parser
 read them when they check (never copy a number), so a limit changed here
 changes every channel, the forms' `maxlength` attributes included. Each
 channel keeps its own wording and error format; the answers to a category's
-questions are checked by `portal.open311.questions.validate_answers`, the
+questions are checked by `portal.categories.questions.validate_answers`, the
 same function for all three.
 
 The columns bound how far a limit may grow without a migration: title and
@@ -22,7 +22,8 @@ from dataclasses import dataclass
 
 from email_validator import EmailNotValidError, validate_email
 
-from portal.needs.models import Category, Channel
+from portal.categories.models import Category
+from portal.needs.models import Channel
 
 
 @dataclass

@@ -12,19 +12,15 @@ from flask import current_app
 from sqlalchemy.orm import joinedload
 
 from portal.auth.models import User
+from portal.categories.models import Category
 from portal.core.params import bounded_int, bounded_text
 from portal.extensions import db
 from portal.models_base import utcnow
 from portal.needs import rules
-from portal.needs.models import (
-    Category,
-    Channel,
-    Need,
-    NeedContact,
-    NeedStatus,
-)
+from portal.needs.models import Channel, Need, NeedContact, NeedStatus
 from portal.needs.signals import need_submitted
 from portal.needs.tokens import derive_tracking_token, hash_token
+from portal.partners.models import Assignment
 from portal.workflow.models import TimelineEvent
 from portal.workflow.services import Actor, transition
 from portal.workflow.statuses import status_for
@@ -165,8 +161,6 @@ def timeline(need: Need, *, include_internal: bool = False) -> list[TimelineEven
 def _mark_late_steps(need: Need, events: list[TimelineEvent]) -> None:
     """Flag (as `event.late`) answers given after the response deadline and
     resolutions after the due date of the partner's assignment."""
-    from portal.partners.models import Assignment
-
     assignments = list(
         db.session.scalars(
             sa.select(Assignment).where(Assignment.need_id == need.id).order_by(Assignment.id)

@@ -17,13 +17,13 @@ from flask_babel import gettext as _
 
 from portal.audit.services import record
 from portal.auth.models import User
+from portal.categories.questions import save_answers
 from portal.domain import DomainError
 from portal.models_base import commit_once
 from portal.needs.models import Need
 from portal.needs.rules import STAFF_CHANNELS
 from portal.needs.services import Submission, submit_need
 from portal.needs.tokens import tracking_token_for
-from portal.open311.questions import save_answers
 from portal.photos.services import attach_photos
 from portal.workflow.services import Actor, ActorRole
 

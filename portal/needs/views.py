@@ -4,6 +4,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, request, sessi
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from portal.categories.questions import ask_questions
 from portal.comments.services import thread_for
 from portal.core.params import arg_int
 from portal.extensions import db, limiter
@@ -18,7 +19,6 @@ from portal.needs.forms import NeedForm
 from portal.needs.models import NeedStatus
 from portal.needs.tokens import tracking_token_for
 from portal.notify.services import is_following
-from portal.open311.questions import ask_questions
 from portal.partners.cohandlers import co_handlers_of
 from portal.partners.services import current_assignment
 from portal.photos.services import photos_for_need, receive_form_photos

@@ -11,8 +11,9 @@ from flask import Blueprint, current_app, jsonify, render_template
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 
+from portal.categories.models import Category
 from portal.extensions import db
-from portal.needs.models import Category, NeedStatus
+from portal.needs.models import NeedStatus
 from portal.notify.services import public_url
 from portal.open311.openapi import API_PREFIX, DESCRIPTION_MAX, api_base_url, build_openapi
 from portal.open311.services import STATUS_GROUPS

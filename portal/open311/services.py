@@ -30,23 +30,20 @@ from flask import current_app, request
 from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
 
+from portal.categories.models import Category, CategoryQuestion, QuestionKind
+from portal.categories.questions import active_questions, choice_name, validate_answers
 from portal.core.params import INT_MAX, bounded_date, bounded_int, bounded_text
 from portal.extensions import db
 from portal.forms import clean_text
 from portal.i18n import current_locale_code
 from portal.models_base import utcnow
 from portal.needs import rules, submission
-from portal.needs.models import (
-    Category,
-    Channel,
-    Need,
-    NeedStatus,
-)
+from portal.needs.models import Channel, Need, NeedStatus
 from portal.needs.services import Submission
+from portal.notify.services import public_url
 from portal.open311.formats import w3c_datetime
-from portal.open311.models import ApiKey, CategoryQuestion, QuestionKind, RequestToken
+from portal.open311.models import ApiKey, RequestToken
 from portal.open311.openapi import SPECIFICATION, api_base_url
-from portal.open311.questions import active_questions, validate_answers
 from portal.partners.models import OPEN_ASSIGNMENT_STATES, Assignment
 from portal.photos.services import first_public_photo_keys, photo_url
 from portal.workflow.models import TimelineEvent
@@ -121,8 +118,6 @@ def api_locale() -> str:
 
 
 def discovery() -> dict:
-    from portal.notify.services import public_url
-
     developers = public_url("developers.index")
     changeset = w3c_datetime(CHANGESET)
     return {
@@ -182,8 +177,6 @@ def active_service(code: str) -> Category:
 
 
 def _attribute(question: CategoryQuestion, order: int) -> dict:
-    from portal.open311.questions import choice_name
-
     attribute = {
         "variable": True,
         "code": question.code,

@@ -11,6 +11,7 @@ from flask_babel import force_locale
 
 from portal.extensions import csrf, limiter
 from portal.open311 import services
+from portal.open311.apikeys import authenticate, key_rate_limit
 from portal.open311.formats import error_response, respond
 from portal.open311.services import Open311Error
 
@@ -73,15 +74,11 @@ def service_definition(code: str, fmt: str):
 def _api_key():
     """The key of this request (looked up once: the rate limit needs it too)."""
     if "open311_api_key" not in g:
-        from portal.open311.apikeys import authenticate
-
         g.open311_api_key = authenticate(services.raw_api_key())
     return g.open311_api_key
 
 
 def _key_limit() -> str:
-    from portal.open311.apikeys import key_rate_limit
-
     api_key = _api_key()
     return key_rate_limit(api_key) if api_key is not None else BAD_KEY_LIMIT
 

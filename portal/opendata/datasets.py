@@ -22,10 +22,11 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import aliased
 
 from portal.auth.models import Role, User
+from portal.categories.models import Category
 from portal.extensions import db
 from portal.metrics.services import Metrics, compute_grouped
 from portal.models_base import UTCDateTime, utcnow
-from portal.needs.models import Category, Need
+from portal.needs.models import Need
 from portal.partners.models import Organisation
 from portal.projects.models import Milestone, Project, ProjectNeed, project_supporters
 from portal.voting.models import PriorityRound, RoundItem

@@ -16,10 +16,11 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
 from werkzeug.routing import BuildError
 
+from portal.categories.models import Category
 from portal.extensions import db
 from portal.i18n import current_locale_code
 from portal.models_base import utcnow
-from portal.needs.models import Category, Need
+from portal.needs.models import Need
 from portal.notify.services import public_url
 from portal.opendata.services import ATTRIBUTION, LICENCE_NAME
 from portal.projects.models import Project, ProjectUpdate, UpdateState

@@ -13,9 +13,9 @@ import segno
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
+from portal.categories.models import Category
 from portal.extensions import db
 from portal.forms import clean_text
-from portal.needs.models import Category
 from portal.notify.services import public_url
 
 #: A place longer than this makes the code too dense to scan from a poster.

@@ -5,6 +5,9 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
+from portal.partners.cohandlers import remind_inputs
+from portal.partners.workspace import send_reminders
+
 
 def register_commands(group: click.Group) -> None:
     """Adds this area's commands to `flask portal`."""
@@ -18,10 +21,6 @@ def remind() -> None:
     the supporting partners' inputs, and escalate the needs still overdue after
     ESCALATE_AFTER_DAYS working days. Safe to run from cron at any frequency:
     each reminder and escalation happens once."""
-    # (Imported here: the CLI is registered while the app is built.)
-    from portal.partners.cohandlers import remind_inputs
-    from portal.partners.workspace import send_reminders
-
     reminded, escalated = send_reminders()
     inputs = remind_inputs()
     click.echo(f"Reminders sent: {reminded}. Inputs reminded: {inputs}. Escalated: {escalated}.")

@@ -1,5 +1,6 @@
 """The short forms of the partner workspace. Each is built with a prefix (its
-action's name) so that several of them live on one page with distinct ids."""
+action's name) so that several of them live on one page with distinct ids.
+Below them, the forms of the partners' admin pages (portal/partners/admin.py)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,28 @@ from datetime import timedelta
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
+from wtforms import (
+    BooleanField,
+    DateField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    InputRequired,
+    Length,
+    Optional,
+    Regexp,
+    ValidationError,
+)
 
 from portal.core.params import coerce_id
-from portal.forms import check_day_in_range, clean_text
+from portal.forms import check_day_in_range, clean_text, label_choices, lower_case, too_long
+from portal.partners.models import KIND_LABELS, RESOURCE_LABELS
 from portal.photos.forms import photos_field
 
 #: The "after" photos a partner may add to a public update or answer.
@@ -140,3 +158,82 @@ class AskInputForm(FlaskForm):
     def validate_supporter(self, field):
         if field.data not in {value for value, _label in field.choices}:
             raise ValidationError(_l("Choose one of the supporting partners."))
+
+
+# --- the admin pages of the partners ------------------------------------------------
+
+
+class OrganisationForm(FlaskForm):
+    name_zh = StringField(
+        _l("Name (Chinese)"),
+        filters=[clean_text],
+        validators=[DataRequired(_l("Please give the Chinese name.")), too_long(200)],
+    )
+    name_en = StringField(_l("Name (English)"), filters=[clean_text], validators=[too_long(200)])
+    kind = SelectField(
+        _l("Kind"),
+        choices=label_choices(KIND_LABELS),
+        validators=[DataRequired(_l("Please choose a kind."))],
+    )
+    description_zh = TextAreaField(
+        _l("Description (Chinese)"), filters=[clean_text], validators=[too_long(4000)]
+    )
+    description_en = TextAreaField(
+        _l("Description (English)"), filters=[clean_text], validators=[too_long(4000)]
+    )
+    contact_email = StringField(
+        _l("Contact e-mail"),
+        filters=[clean_text, lower_case],
+        validators=[
+            Optional(),
+            too_long(254),
+            Email(_l("Please enter a valid e-mail address."), check_deliverability=False),
+        ],
+    )
+    contact_phone = StringField(
+        _l("Contact phone"),
+        filters=[clean_text],
+        validators=[
+            too_long(40),
+            Regexp(r"^[0-9+()\- ]*$", message=_l("Digits, spaces, + - ( ) only.")),
+        ],
+    )
+    is_active = BooleanField(_l("Active (receives needs and is listed)"), default=True)
+    categories = SelectMultipleField(_l("Categories it handles"), coerce=coerce_id, choices=[])
+
+    def __init__(self, *args, categories=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.categories.choices = [SelectChoice(str(c.id), c.name) for c in categories]
+
+
+class ResourceForm(FlaskForm):
+    kind = SelectField(
+        _l("Kind of resource"),
+        choices=label_choices(RESOURCE_LABELS),
+        validators=[DataRequired(_l("Please choose a kind."))],
+    )
+    description = StringField(
+        _l("Short description"),
+        filters=[clean_text],
+        validators=[DataRequired(_l("Please describe the resource.")), too_long(300)],
+    )
+
+
+class InviteStaffForm(FlaskForm):
+    email = StringField(
+        _l("E-mail"),
+        filters=[clean_text, lower_case],
+        validators=[
+            DataRequired(_l("Please enter an e-mail address.")),
+            too_long(254),
+            Email(_l("Please enter a valid e-mail address."), check_deliverability=False),
+        ],
+    )
+    display_name = StringField(
+        _l("Display name"),
+        filters=[clean_text],
+        validators=[
+            DataRequired(_l("Please give a display name.")),
+            Length(min=2, max=40, message=_l("Use between %(min)d and %(max)d characters.")),
+        ],
+    )

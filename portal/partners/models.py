@@ -70,7 +70,7 @@ class Organisation(db.Model):
     resources: Mapped[list[OrganisationResource]] = relationship(
         order_by="OrganisationResource.id", cascade="all, delete-orphan"
     )
-    categories: Mapped[list[Category]] = relationship(  # noqa: F821 — needs.models
+    categories: Mapped[list[Category]] = relationship(  # noqa: F821 — categories.models
         "Category", secondary="organisation_categories", order_by="Category.position"
     )
 

@@ -17,6 +17,7 @@ from portal.auth.models import Role
 from portal.core.moves import Offer, add_move_routes, default_offer
 from portal.forms import EmptyForm, submit_form
 from portal.htmx import is_fragment_request, render, render_invalid
+from portal.metrics.services import compute
 from portal.models_base import utcnow
 from portal.needs.models import Need
 from portal.partners import cohandlers, workspace
@@ -56,8 +57,6 @@ def inbox():
     organisation_id = current_user.organisation_id
     page_only = {}
     if not is_fragment_request():  # the list alone is the fragment
-        from portal.metrics.services import compute
-
         now = utcnow()
         start = now - timedelta(days=90)
         page_only = {

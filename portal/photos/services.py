@@ -29,6 +29,8 @@ from portal.auth.models import Role, User
 from portal.extensions import db
 from portal.models_base import utcnow
 from portal.needs.models import Need
+from portal.notify.services import public_url
+from portal.partners.workspace import is_routed_to
 from portal.photos import storage
 from portal.photos.models import Photo
 from portal.photos.processing import Limits, PhotoRejected, clean_photo, read_limited
@@ -276,8 +278,6 @@ def may_view(photo: Photo, user) -> bool:
     if user.role == Role.ADMIN:
         return True
     if user.role == Role.PARTNER:
-        from portal.partners.workspace import is_routed_to
-
         return is_routed_to(photo.need_id, user.organisation_id)
     return not photo.is_hidden and photo.need.submitter_id == user.id
 
@@ -343,8 +343,6 @@ def first_public_photo_keys(need_ids: list[int]) -> dict[int, str]:
 
 def photo_url(key: str, size: str = "display", *, external: bool = False) -> str:
     if external:
-        from portal.notify.services import public_url
-
         return public_url("photos.serve", key=key, size=size)
     return url_for("photos.serve", key=key, size=size)
 

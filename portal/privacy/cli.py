@@ -7,6 +7,13 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from portal.extensions import db
+from portal.models_base import utcnow
+from portal.privacy.services import (
+    count_expired_contacts,
+    erase_expired_contacts,
+    expired_contacts,
+    retention_cutoff,
+)
 
 
 def register_commands(group: click.Group) -> None:
@@ -37,14 +44,6 @@ def purge_contacts(days: int | None, batch_size: int, dry_run: bool) -> None:
     place text stays). Mails not yet sent to them are cancelled. The privacy
     notice promises it; run it daily. Safe to run again or to interrupt: each
     batch is committed, and erased contacts are not read again."""
-    from portal.models_base import utcnow
-    from portal.privacy.services import (
-        count_expired_contacts,
-        erase_expired_contacts,
-        expired_contacts,
-        retention_cutoff,
-    )
-
     now = utcnow()
     days = current_app.config["CONTACT_RETENTION_DAYS"] if days is None else days
     cutoff = retention_cutoff(now, days)

@@ -17,13 +17,13 @@ import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
 from portal.auth.models import User
+from portal.categories.models import NeedAnswer
 from portal.comments.models import Comment
 from portal.extensions import db
 from portal.feedback.models import Feedback
 from portal.models_base import utcnow
 from portal.needs.models import Need
 from portal.notify.models import Follow
-from portal.open311.models import NeedAnswer
 from portal.photos import storage
 from portal.photos.models import Photo
 from portal.projects.models import Project, ProjectFollow, ProjectProposal

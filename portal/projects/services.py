@@ -36,6 +36,7 @@ from portal.projects.models import (
     UpdateState,
 )
 from portal.projects.signals import project_news
+from portal.projects.text import markdown_to_html
 from portal.voting.models import PriorityRound, RoundItem, Support
 from portal.workdays.services import local_today
 
@@ -647,8 +648,6 @@ def _insert_once(model, **values):
 def post_update(
     project: Project, user: User, markdown: str, client_token: str | None = None
 ) -> ProjectUpdate:
-    from portal.projects.text import markdown_to_html
-
     _check(project, user)
     html = markdown_to_html(markdown)
     if not html:

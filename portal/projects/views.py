@@ -11,6 +11,7 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
 from portal.auth.decorators import admin_required
+from portal.comments.services import thread_for
 from portal.core.params import arg_int, bounded_int, bounded_text
 from portal.extensions import db
 from portal.forms import EmptyForm, submit_form
@@ -41,6 +42,7 @@ from portal.projects.models import (
     ResourceCommitment,
     UpdateState,
 )
+from portal.voting.services import priorities_page
 
 bp = Blueprint("projects", __name__)
 
@@ -118,7 +120,6 @@ def _action_form(action: str, project: Project, *, bound: bool) -> FlaskForm:
 
 def _show_context(project: Project, posted: tuple[str, FlaskForm] | None = None, error=""):
     user = _viewer()
-    from portal.comments.services import thread_for
 
     can_update = project.can_update(user)
     forms: dict[str, FlaskForm] = {}
@@ -582,8 +583,6 @@ def decline_proposal(proposal_id: int):
 
 
 def _new_page(form: ProjectForm, *, status: int = 200, error: str = ""):
-    from portal.voting.services import priorities_page
-
     context = {
         "form": form,
         "rounds": services.closed_rounds(),

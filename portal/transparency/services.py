@@ -18,6 +18,7 @@ from flask_babel import format_date
 from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
 
+from portal.categories.models import Category
 from portal.core.cache import shared
 from portal.core.formatting import fmt_number, fmt_rate
 from portal.core.params import bounded_date, bounded_int
@@ -28,7 +29,7 @@ from portal.metrics.services import (
     compute_dashboard_public,
 )
 from portal.models_base import utcnow
-from portal.needs.models import Category, Need, NeedStatus
+from portal.needs.models import Need, NeedStatus
 from portal.partners.models import (
     Organisation,
 )

@@ -1,1 +1,1 @@
-"""Admin triage: the dashboard, the queue, the admin page of a need, staff intake."""
+"""Admin triage: the queue, the admin page of a need, staff intake."""

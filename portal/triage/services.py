@@ -1,4 +1,4 @@
-"""Admin triage: the dashboard numbers, the queue, and the moves an admin makes
+"""Admin triage: the queue, and the moves an admin makes
 on a need (publish, correct, reject, merge, route), plus staff-assisted intake.
 
 Status changes go through portal.workflow.transition(), which writes the
@@ -17,16 +17,18 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
 
 from portal.auth.models import User
+from portal.categories.models import Category
 from portal.core.params import bounded_int, bounded_text
 from portal.core.settings import ROUTE_ON_PUBLISH, get_flag
 from portal.extensions import db
+from portal.i18n import current_locale_code
 from portal.models_base import dialect_insert, utcnow
 from portal.moderation.services import need_flags
-from portal.needs.models import Category, Channel, Need, NeedStatus
+from portal.needs.models import Channel, Need, NeedStatus
+from portal.needs.services import similar_needs
 from portal.notify.models import Follow
 from portal.partners import cohandlers
 from portal.partners.models import (
-    OPEN_ASSIGNMENT_STATES,
     Assignment,
     AssignmentRequest,
     AssignmentState,
@@ -76,53 +78,6 @@ def admin_need(ref: str) -> Need | None:
             joinedload(Need.assigned_organisation),
         )
         .where(Need.ref == ref)
-    )
-
-
-def state_counts() -> dict[NeedStatus, int]:
-    """How many needs are in each state: one grouped query."""
-    rows = db.session.execute(sa.select(Need.status, sa.func.count()).group_by(Need.status))
-    counts = dict.fromkeys(NeedStatus, 0)
-    counts.update({status: n for status, n in rows})
-    return counts
-
-
-def _assignments_with_needs(*conditions, limit: int) -> list[tuple[Assignment, Need]]:
-    stmt = (
-        sa.select(Assignment, Need)
-        .join(Need, Need.id == Assignment.need_id)
-        .options(joinedload(Assignment.organisation))
-        .where(Assignment.state.in_(OPEN_ASSIGNMENT_STATES), *conditions)
-        .order_by(Assignment.due_at, Assignment.id)
-        .limit(limit)
-    )
-    return [(a, n) for a, n in db.session.execute(stmt)]
-
-
-def overdue_assignments(now: datetime | None = None, limit: int = 20):
-    return _assignments_with_needs(Assignment.due_at < (now or utcnow()), limit=limit)
-
-
-def escalated_assignments(limit: int = 20):
-    return _assignments_with_needs(Assignment.escalated_at.is_not(None), limit=limit)
-
-
-def needs_by_id(ids) -> dict[int, Need]:
-    ids = set(ids)
-    if not ids:
-        return {}
-    return {n.id: n for n in db.session.scalars(sa.select(Need).where(Need.id.in_(ids)))}
-
-
-def oldest_waiting(limit: int = 5) -> list[Need]:
-    return list(
-        db.session.scalars(
-            sa.select(Need)
-            .options(joinedload(Need.category))
-            .where(Need.status.in_(QUEUE_STATUSES))
-            .order_by(Need.created_at, Need.id)
-            .limit(limit)
-        )
     )
 
 
@@ -279,8 +234,6 @@ def need_by_ref(ref: str) -> Need | None:
 def duplicate_candidates(need: Need, q: str = "", limit: int = 8) -> list[Need]:
     """Published needs this one may duplicate: by reference or title words, or
     the ones with similar titles when nothing is typed."""
-    from portal.needs.services import similar_needs
-
     q = bounded_text(q, 100)
     if not q:
         return [n for n in similar_needs(need.title, limit + 1) if n.id != need.id][:limit]
@@ -560,6 +513,4 @@ def bulk_apply(
 
 
 def intake_locale() -> str:
-    from portal.i18n import current_locale_code
-
     return current_locale_code() or current_app.config["BABEL_DEFAULT_LOCALE"]

@@ -1,4 +1,5 @@
-"""Admin triage: the dashboard, the queue, the admin page of a need, staff intake."""
+"""Admin triage: the queue, the admin page of a need, staff intake, and the
+decisions on partners' requests (shown on the dashboard, portal/admin)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from flask_login import current_user
 
 from portal.auth.decorators import admin_required, role_required
 from portal.auth.models import Role
+from portal.categories.questions import ask_questions
 from portal.core.moves import add_move_routes
 from portal.core.params import arg_int, arg_text
 from portal.core.views import safe_next
@@ -20,7 +22,6 @@ from portal.needs import services as needs_services
 from portal.needs import submission
 from portal.needs.models import Channel
 from portal.needs.tokens import tracking_token_for
-from portal.open311.questions import ask_questions
 from portal.partners import cohandlers
 from portal.partners import services as partner_services
 from portal.partners.models import AssignmentRequest
@@ -191,34 +192,7 @@ def _act(ref: str, action: str):
     )
 
 
-# --- dashboard ----------------------------------------------------------------
-
-
-@bp.get("/admin")
-@admin_required
-def dashboard():
-    from datetime import timedelta
-
-    from portal.metrics.services import compute
-
-    counts = services.state_counts()
-    requests = partner_services.pending_requests(limit=50)
-    now = utcnow()
-    return render(
-        "triage/dashboard.html",
-        context={
-            "metrics": compute(start=now - timedelta(days=90), end=now, now=now),
-            "counts": counts,
-            "waiting": sum(counts[s] for s in services.QUEUE_STATUSES),
-            "overdue": services.overdue_assignments(),
-            "escalated": services.escalated_assignments(),
-            "requests": requests,
-            "request_needs": services.needs_by_id(r.assignment.need_id for r in requests),
-            "oldest": services.oldest_waiting(),
-            "now": utcnow(),
-            "next_url": url_for("triage.dashboard"),
-        },
-    )
+# --- requests from partners ---------------------------------------------------
 
 
 @bp.post("/admin/requests/<int:request_id>", endpoint="decide_request")
@@ -230,7 +204,7 @@ def decide(request_id: int):
     form = DecisionForm()
     if not form.validate():
         abort(400)
-    default = url_for("triage.dashboard")
+    default = url_for("admin.dashboard")
     target = safe_next(form.next.data, default)
     target = target if target.startswith("/admin") else default
     try:

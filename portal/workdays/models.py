@@ -17,7 +17,11 @@ class DayKind(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return str(_l("Holiday") if self == DayKind.HOLIDAY else _l("Make-up working day"))
+        return str(DAY_LABELS[self])
+
+
+#: Lazy, so each request sees its own language.
+DAY_LABELS = {DayKind.HOLIDAY: _l("Holiday"), DayKind.WORKDAY: _l("Make-up working day")}
 
 
 class CalendarDay(db.Model):

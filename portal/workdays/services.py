@@ -1,5 +1,6 @@
 """Due dates count working days: Monday to Friday, minus holidays, plus the
-make-up working days of the calendar."""
+make-up working days of the calendar, which admins keep on /admin/calendar
+(each change audited; nothing here commits: the view commits once)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,18 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext as _
 
+from portal.audit.services import record
+from portal.domain import DomainError
 from portal.extensions import db
 from portal.models_base import utcnow
 from portal.workdays.models import CalendarDay, DayKind
+
+
+class CalendarError(DomainError):
+    """A rule of the working-day calendar refused the change."""
+
 
 #: Far enough to cover any SLA plus long holidays such as Spring Festival.
 _LOOKAHEAD_DAYS = 400
@@ -26,6 +35,11 @@ def local_today(now: datetime | None = None) -> date:
     return (now or utcnow()).astimezone(local_zone()).date()
 
 
+def local_day_start(day: date) -> datetime:
+    """Midnight of a local calendar day, in UTC."""
+    return datetime.combine(day, time.min, tzinfo=local_zone()).astimezone(UTC)
+
+
 def end_of_local_day(day: date) -> datetime:
     """The last second of that day, local time, in UTC (due dates given as a day)."""
     return datetime.combine(day, time(23, 59, 59), tzinfo=local_zone()).astimezone(UTC)
@@ -33,8 +47,7 @@ def end_of_local_day(day: date) -> datetime:
 
 def start_of_local_day(now: datetime) -> datetime:
     """Midnight local time of the day `now` falls in, in UTC."""
-    day = now.astimezone(local_zone()).date()
-    return datetime.combine(day, time(0, 0), tzinfo=local_zone()).astimezone(UTC)
+    return local_day_start(now.astimezone(local_zone()).date())
 
 
 def _overrides(start: date, end: date) -> dict[date, DayKind]:
@@ -96,3 +109,46 @@ def working_days_between(start: datetime, end: datetime) -> int:
         for offset in range(1, (last - first).days + 1)
         if is_working_day(first + timedelta(days=offset), overrides)
     )
+
+
+def due_day(start: date, days: int) -> date:
+    """The local day that `days` working days after the day `start` end on."""
+    return add_working_days(local_day_start(start), days).astimezone(local_zone()).date()
+
+
+# --- the calendar (admins) -----------------------------------------------------------
+
+
+def calendar_days(year: int) -> list[CalendarDay]:
+    return list(
+        db.session.scalars(
+            sa.select(CalendarDay)
+            .where(CalendarDay.day >= date(year, 1, 1), CalendarDay.day <= date(year, 12, 31))
+            .order_by(CalendarDay.day)
+        )
+    )
+
+
+def get_calendar_day(day: date) -> CalendarDay | None:
+    return db.session.get(CalendarDay, day)
+
+
+def add_calendar_day(day: date, kind: DayKind, name: str, actor) -> CalendarDay:
+    if get_calendar_day(day) is not None:
+        raise CalendarError(_("This date is already in the calendar."), "day")
+    row = CalendarDay(day=day, kind=kind, name=name)
+    db.session.add(row)
+    db.session.flush()
+    record(actor, "calendar.add", row, after={"day": day, "kind": kind.value, "name": name})
+    return row
+
+
+def remove_calendar_day(row: CalendarDay, actor) -> None:
+    record(
+        actor,
+        "calendar.remove",
+        row,
+        before={"day": row.day, "kind": row.kind.value, "name": row.name},
+    )
+    db.session.delete(row)
+    db.session.flush()

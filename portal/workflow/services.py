@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from portal.audit.services import record
 from portal.auth.models import Role, User
 from portal.domain import DomainError
 from portal.extensions import db
@@ -35,6 +36,7 @@ from portal.partners.models import (
     CoHandler,
     Organisation,
 )
+from portal.workdays.services import add_working_days
 from portal.workflow.models import TimelineEvent
 from portal.workflow.signals import need_event_recorded, need_moved
 from portal.workflow.statuses import with_trait
@@ -154,8 +156,6 @@ def _check_transfer(ctx: MoveContext) -> None:
 
 def _assign(ctx: MoveContext) -> int:
     """Route and transfer: a new assignment with both deadlines in working days."""
-    from portal.workdays.services import add_working_days
-
     need, category = ctx.need, ctx.need.category
     db.session.add(
         Assignment(
@@ -551,8 +551,6 @@ def transition(
     db.session.add(event)
     if actor.role in (ActorRole.ADMIN, ActorRole.PARTNER) and move_name != "submit":
         # (Staff intake writes its own audit row once the need has its reference.)
-        from portal.audit.services import record
-
         record(
             actor.user,
             f"need.{move_name}",
@@ -672,8 +670,6 @@ def record_event(
     )
     db.session.add(event)
     if actor.role in (ActorRole.ADMIN, ActorRole.PARTNER):
-        from portal.audit.services import record
-
         record(actor.user, f"need.{kind}", need, after={"text": text[:200]})
     need_event_recorded.send(
         need,

@@ -19,8 +19,7 @@ from portal.open311.apikeys import (
     revoke_key,
 )
 from portal.open311.models import ApiKey
-from tests.admin.conftest import audit_rows
-from tests.conftest import csrf_token_from
+from tests.conftest import audit_rows, csrf_token_from
 from tests.factories import make_user
 from tests.forms import form_for
 

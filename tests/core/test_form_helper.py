@@ -15,26 +15,36 @@ from tests.forms import form_for
 
 
 def test_every_area_error_is_a_domain_error():
-    from portal.admin.services import AdminError
+    from portal.audit.checks import QualityCheckError
+    from portal.auth.admin_services import UserAdminError
+    from portal.categories.questions import QuestionError
+    from portal.categories.services import CategoryError
     from portal.comments.services import CommentError
+    from portal.core.settings import SettingsError
     from portal.moderation.services import ModerationError
     from portal.open311.apikeys import ApiKeyError
-    from portal.open311.questions import QuestionError
+    from portal.partners.admin_services import PartnerAdminError
     from portal.privacy.services import PrivacyError
     from portal.projects.services import ProjectError
     from portal.triage.services import TriageError
     from portal.voting.services import VotingError
+    from portal.workdays.services import CalendarError
     from portal.workflow.services import ChangedMeanwhile, WorkflowError
 
     for error in (
-        AdminError,
+        CalendarError,
+        CategoryError,
         CommentError,
         ModerationError,
         ApiKeyError,
+        PartnerAdminError,
+        QualityCheckError,
         QuestionError,
         PrivacyError,
         ProjectError,
+        SettingsError,
         TriageError,
+        UserAdminError,
         VotingError,
         WorkflowError,
         ChangedMeanwhile,

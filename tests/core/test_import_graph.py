@@ -12,9 +12,10 @@ with a one-line reason (the source keeps the same reason in a comment).
 
 Today no entry is needed: the cycles this test found (needs -> notify ->
 workflow -> notify, and auth.services <-> auth.lockout) were removed by moving
-code below both sides and by signals (see docs/architecture.md). The function-level
-imports that remain (the app factory, CLI commands and a few others) close
-no cycle; `python tests/core/test_import_graph.py` lists them.
+code below both sides and by signals (see docs/architecture.md). The only
+function-level imports left are the app factory's (portal/__init__.py: importing
+any portal module runs it, so it must not load every area), each group with its
+reason; `python tests/core/test_import_graph.py` lists them.
 """
 
 from __future__ import annotations

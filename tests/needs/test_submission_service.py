@@ -14,11 +14,12 @@ import sqlalchemy as sa
 import portal
 from portal.audit.models import AuditEntry
 from portal.auth.models import Role
+from portal.categories.models import Category, NeedAnswer
 from portal.extensions import db
 from portal.needs import rules, submission
-from portal.needs.models import Category, Channel, Need
+from portal.needs.models import Channel, Need
 from portal.needs.services import Submission, new_idempotency_key
-from portal.open311.models import NeedAnswer, RequestToken
+from portal.open311.models import RequestToken
 from portal.photos.models import Photo
 from portal.workflow.services import Actor, ActorRole
 from tests.factories import make_user

@@ -8,9 +8,10 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
+from portal.categories.models import CategoryQuestion, QuestionKind
 from portal.extensions import db
 from portal.models_base import utcnow
-from portal.open311.models import ApiKey, CategoryQuestion, QuestionKind
+from portal.open311.models import ApiKey
 from tests.factories import make_category
 
 API = "/open311/v2"

@@ -7,9 +7,10 @@ import pytest
 import sqlalchemy as sa
 
 from portal.auth.models import Role
+from portal.categories.models import NeedAnswer
 from portal.extensions import db
 from portal.needs.models import Channel, Need, NeedStatus
-from portal.open311.models import NeedAnswer, RequestToken
+from portal.open311.models import RequestToken
 from portal.workflow.services import Actor, transition
 from tests.factories import make_category, make_organisation, make_user
 from tests.open311.conftest import (

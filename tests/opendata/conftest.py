@@ -15,9 +15,10 @@ import pytest
 import sqlalchemy as sa
 
 from portal.auth.models import Role, User
+from portal.categories.models import Category
 from portal.extensions import db
 from portal.models_base import utcnow
-from portal.needs.models import Category, Need, NeedStatus
+from portal.needs.models import Need, NeedStatus
 from portal.partners.models import Organisation
 from portal.projects.models import Milestone, Project, ProjectNeed, ProjectUpdate
 from portal.voting import services as voting

@@ -106,7 +106,7 @@ COMMON_FAMILIES = ("huge", "superscript", "huge-int", "crlf")
 JSON_VALUES = (1, [1], {"a": 1}, None, True, 1e308, -(10**30))
 
 #: Forms whose success changes who is logged in or what others may do: fuzzed last.
-LAST = ("auth.logout", "me.change_password", "admin.set_active", "admin.change_role")
+LAST = ("auth.logout", "me.change_password", "users.set_active", "users.change_role")
 
 CONVERTER = re.compile(r"<(?:[^:<>]+:)?(\w+)>")
 DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -128,14 +128,15 @@ class World:
 def _seed() -> World:
     """The demo data (partners, categories, needs in every state, projects, a
     round, comments, photos), plus what makes the remaining forms appear."""
-    from portal.admin.services import AdminError, draw_sample
+    from portal.audit.checks import QualityCheckError, draw_sample
     from portal.auth import tokens
+    from portal.categories.models import CategoryQuestion
     from portal.comments.models import Comment, CommentReport, CommentState
     from portal.demo import load_demo_data
     from portal.moderation.services import add_term
     from portal.notify.models import Follow
     from portal.open311.apikeys import issue_key
-    from portal.open311.models import CategoryQuestion, RequestToken
+    from portal.open311.models import RequestToken
     from portal.partners.cohandlers import add_co_handlers, ask_for_input
     from portal.partners.models import Assignment, Organisation
     from portal.partners.services import request_extension
@@ -217,7 +218,7 @@ def _seed() -> World:
     )
     unverified = make_user(verified=False)
     today = resolved.created_at.date()
-    with contextlib.suppress(AdminError):  # a quality check sample of resolved needs
+    with contextlib.suppress(QualityCheckError):  # a quality check sample of resolved needs
         draw_sample(2, today - timedelta(days=120), today, users["admin"])
     db.session.commit()
 
@@ -293,8 +294,8 @@ def _refs(union_id: int) -> list[str]:
 
 def _ids(union_id: int, lights_id: int) -> dict[str, list[str]]:
     from portal.audit.models import QualityCheck
+    from portal.categories.models import Category
     from portal.comments.models import Comment
-    from portal.needs.models import Category
     from portal.open311.models import ApiKey
     from portal.partners.models import AssignmentRequest, Organisation
     from portal.photos.models import Photo
@@ -588,7 +589,7 @@ def _get_form_fields(html: str) -> set[str]:
 def test_no_route_answers_5xx_to_hostile_paths_or_queries(fuzzer):
     pages = [page for page in _crawl(fuzzer) if page.status == 200]
     seen = {page.endpoint for page in pages}
-    assert {"needs.index", "admin.users", "partner.inbox", "me.index", "needs.track"} <= seen
+    assert {"needs.index", "users.index", "partner.inbox", "me.index", "needs.track"} <= seen
 
     # Path arguments: each in turn replaced by each hostile value, as the role that
     # could open the page with valid ones (else an admin), with every method.

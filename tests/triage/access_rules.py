@@ -2,7 +2,6 @@
 
 ACCESS = {
     "triage.move": "admin",
-    "triage.dashboard": "admin",
     "triage.decide_request": "admin",
     "triage.queue": "admin",
     "triage.bulk": "admin",

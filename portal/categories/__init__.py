@@ -1,0 +1,1 @@
+"""Categories of needs: the model, their extra questions and their admin pages."""
