@@ -9,6 +9,7 @@ from flask import Flask
 from flask_babel import lazy_gettext as _l
 
 from portal.config import INSTANCE_DIR, Config
+from portal.core.maps import ImageSources, check_map_settings
 from portal.extensions import (
     babel,
     cache,
@@ -25,7 +26,9 @@ CSP = {
     "default-src": "'self'",
     "script-src": "'self'",
     "style-src": "'self'",
-    "img-src": "'self' data: blob:",  # blob: previews of photos before they are sent
+    # 'self' data: blob: (previews of photos before they are sent), and the
+    # map's tile host when MAP_TILE_URL is set: read on each response.
+    "img-src": ImageSources(),
     "font-src": "'self'",
     "connect-src": "'self'",
     "object-src": "'none'",
@@ -52,6 +55,7 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     from portal.core.security import check_secret_key, redact_logs, trust_proxies
 
     check_secret_key(app)
+    check_map_settings(app)
     trust_proxies(app)
     redact_logs()
     _init_extensions(app)
