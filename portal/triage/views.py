@@ -19,6 +19,7 @@ from portal.models_base import utcnow
 from portal.moderation.services import need_flags
 from portal.needs import services as needs_services
 from portal.needs import submission
+from portal.needs.location import exact_point
 from portal.needs.models import Channel
 from portal.needs.tokens import tracking_token_for
 from portal.open311.questions import ask_questions
@@ -38,6 +39,7 @@ from portal.triage.forms import (
     DuplicateForm,
     IntakeForm,
     NoteForm,
+    PositionForm,
     ReasonForm,
     RouteForm,
     TitleForm,
@@ -89,6 +91,8 @@ def _need_context(need) -> dict:
         "photos": photos_for_need(need, include_hidden=True),
         "hide_photo_form": HidePhotoForm(formdata=None),
         "flagged": need_flags([need]).get(need.id),
+        "exact_point": exact_point(need),
+        "position_form": PositionForm(formdata=None, data={"lat": need.lat, "lon": need.lon}),
     }
 
 
@@ -123,6 +127,7 @@ def _respond(
         errors = form.errors if form is not None else {}
         failed = {
             "action": action,
+            "form": form,
             "errors": {name: found for name, found in errors.items() if name is not None},
             "message": "" if field else message,
             "values": request.form,
@@ -366,6 +371,16 @@ def category(ref: str):
         return _("Category changed.")
 
     return _act(ref, "category", CategoryForm(categories=services.categories()), apply)
+
+
+@bp.post("/admin/needs/<ref>/position")
+@admin_required
+def position(ref: str):
+    def apply(need, form):
+        services.correct_position(need, current_user, form.point)
+        return _("Position saved.") if form.point else _("Position removed.")
+
+    return _act(ref, "position", PositionForm(), apply)
 
 
 @bp.post("/admin/needs/<ref>/title")

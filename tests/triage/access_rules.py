@@ -10,6 +10,7 @@ ACCESS = {
     "triage.duplicates": "admin",
     "triage.category": "admin",
     "triage.title": "admin",
+    "triage.position": "admin",
     "triage.note": "admin",
     "triage.intake": "staff",
     "triage.intake_done": "staff",
