@@ -15,7 +15,7 @@ from portal.i18n import current_locale_code
 from portal.models_base import utcnow
 from portal.needs import rules, services, submission
 from portal.needs.forms import NeedForm
-from portal.needs.location import point_or_none, suggest_area
+from portal.needs.location import point_or_none, public_point, suggest_area
 from portal.needs.models import NeedStatus
 from portal.needs.tokens import tracking_token_for
 from portal.notify.services import is_following
@@ -188,6 +188,7 @@ def show(ref: str):
             "projects": projects_for_need(need),
             "thread": thread_for(need=need, user=user),
             "photos": photos_for_need(need),
+            "point": public_point(need),
             "now": utcnow(),
         },
     )

@@ -134,6 +134,7 @@ def _context(
         "proposed": is_open and need.assigned_organisation_id != organisation_id,
         "pending": pending,
         "contact": workspace.contact_email(need, current_user),
+        "point": workspace.partner_point(need, current_user),
         "actions": actions,
         "forms": forms,
         "errors": errors,
