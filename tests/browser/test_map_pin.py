@@ -159,11 +159,18 @@ def _fill(page, street: Street, title: str) -> None:
 
 
 def _watch_problems(page) -> list[str]:
-    """Console errors (a CSP refusal is one) and failed requests of the page."""
+    """Console errors (a CSP refusal is one) and failed requests of the page; a
+    request the page itself dropped (a hint still on its way when the form is
+    sent and the page changes) is no problem."""
     problems: list[str] = []
+
+    def failed(request) -> None:
+        if request.failure != "net::ERR_ABORTED":
+            problems.append(f"failed ({request.failure}): {request.url}")
+
     page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: problems.append(str(e)))
-    page.on("requestfailed", lambda r: problems.append(f"failed: {r.url}"))
+    page.on("requestfailed", failed)
     return problems
 
 
