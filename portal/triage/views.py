@@ -116,6 +116,11 @@ def _back(need) -> str:
     return target if target.startswith("/admin") else default
 
 
+def _form_error(form) -> str:
+    """The error of a refused form that belongs to no field, if any."""
+    return form.form_errors[0] if form is not None and form.form_errors else ""
+
+
 def _respond(
     need, action: str, *, form=None, message: str = "", field: str | None = None, notice=""
 ):
@@ -129,7 +134,7 @@ def _respond(
             "action": action,
             "form": form,
             "errors": {name: found for name, found in errors.items() if name is not None},
-            "message": "" if field else message,
+            "message": "" if field else message or _form_error(form),
             "values": request.form,
         }
         if field:
@@ -376,11 +381,21 @@ def category(ref: str):
 @bp.post("/admin/needs/<ref>/position")
 @admin_required
 def position(ref: str):
-    def apply(need, form):
+    """Place, move or remove the need's pin: a form of its own on the page
+    (templates/needs/_location.html), since it comes with a map."""
+    need = _need_or_404(ref)
+    form = PositionForm()
+
+    def apply() -> str:
         services.correct_position(need, current_user, form.point)
         return _("Position saved.") if form.point else _("Position removed.")
 
-    return _act(ref, "position", PositionForm(), apply)
+    return submit_form(
+        form,
+        apply,
+        done=lambda notice: _respond(need, "position", notice=notice),
+        again=lambda form: _respond(need, "position", form=form),
+    )
 
 
 @bp.post("/admin/needs/<ref>/title")
