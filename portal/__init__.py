@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 
 from portal.config import INSTANCE_DIR, Config
 from portal.core.errors import register_error_handlers
+from portal.core.maps import ImageSources, check_map_settings
 from portal.core.params import init_app as init_params
 from portal.core.security import check_secret_key, redact_logs, trust_proxies
 from portal.extensions import (
@@ -31,7 +32,9 @@ CSP = {
     "default-src": "'self'",
     "script-src": "'self'",
     "style-src": "'self'",
-    "img-src": "'self' data: blob:",  # blob: previews of photos before they are sent
+    # 'self' data: blob: (previews of photos before they are sent), and the
+    # map's tile host when MAP_TILE_URL is set: read on each response.
+    "img-src": ImageSources(),
     "font-src": "'self'",
     "connect-src": "'self'",
     "object-src": "'none'",
@@ -56,6 +59,7 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
 
     check_secret_key(app)
+    check_map_settings(app)
     trust_proxies(app)
     redact_logs()
     _init_extensions(app)

@@ -142,6 +142,17 @@ class Config:
     CONTACT_RETENTION_DAYS = int(os.environ.get("CONTACT_RETENTION_DAYS", "180"))
     #: "Download my data" on /me, per account: each builds a ZIP of the photos.
     DATA_EXPORT_RATE_LIMIT = os.environ.get("DATA_EXPORT_RATE_LIMIT", "5 per hour")
+    #: The optional map of a need's position (portal/core/maps.py). A tile URL
+    #: template of the operator's tile service, e.g.
+    #: https://tiles.example.org/{z}/{x}/{y}.png; empty: no map anywhere, the
+    #: forms keep their coordinate inputs. Its host is added to the CSP's img-src.
+    MAP_TILE_URL = os.environ.get("MAP_TILE_URL", "")
+    #: Shown on the map, as the tile service's licence requires (HTML is escaped).
+    MAP_TILE_ATTRIBUTION = os.environ.get("MAP_TILE_ATTRIBUTION", "")
+    MAP_MAX_ZOOM = _int("MAP_MAX_ZOOM", 18)
+    #: Where a map without a pin opens ("latitude,longitude"), and how close.
+    MAP_CENTER = os.environ.get("MAP_CENTER", "39.9042,116.4074")
+    MAP_ZOOM = _int("MAP_ZOOM", 12)
     REMEMBER_COOKIE_DURATION = 14 * 24 * 3600
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"

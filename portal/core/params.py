@@ -24,6 +24,10 @@ from werkzeug.routing import IntegerConverter, UnicodeConverter
 INT_MAX = 2**31 - 1
 #: ASCII digits only: `str.isdigit()` and `int()` also accept other scripts' digits.
 _INTEGER = re.compile(r"-?[0-9]+")
+#: A decimal number as a form or query string carries it (no exponent).
+_DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?|-?\.[0-9]+")
+#: Longer than any coordinate a device writes (about 17 significant digits).
+_MAX_DECIMAL_LENGTH = 24
 #: More digits than any bound needs; longer numbers are out of range (and int()
 #: refuses strings over 4300 digits).
 _MAX_DIGITS = 18
@@ -99,6 +103,19 @@ def form_int(
 ) -> int | None:
     """The form field `name`, through `bounded_int`."""
     return bounded_int(request.form.get(name), minimum, maximum, default, clamp=clamp)
+
+
+def bounded_float(value: object, minimum: float, maximum: float) -> float | None:
+    """`value` (a decimal number in ASCII: digits, one point, a sign) as a float
+    between `minimum` and `maximum`, else None: "NaN", "inf", "1e309", "１" and
+    numbers of any length Python would take are refused."""
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    if len(text) > _MAX_DECIMAL_LENGTH or not _DECIMAL.fullmatch(text):
+        return None
+    number = float(text)
+    return number if minimum <= number <= maximum else None
 
 
 def page_number(value: object, last: int) -> int:

@@ -6,12 +6,14 @@ from urllib.parse import urlsplit
 from flask import Blueprint, abort, current_app, redirect, render_template, request
 
 from portal.core.formatting import FORMATTERS, fmt_rate
+from portal.core.maps import map_settings
 from portal.core.services import database_is_reachable
 from portal.i18n import LOCALE_COOKIE, current_locale_code
 from portal.needs.services import latest_public_needs
 from portal.workflow.services import label_of
 
 bp = Blueprint("core", __name__)
+bp.add_app_template_global(map_settings, "map_settings")
 
 
 @bp.app_context_processor

@@ -19,9 +19,10 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
-from portal.core.params import coerce_id
+from portal.core.params import bounded_float, coerce_id
 from portal.forms import clean_text
 from portal.needs import rules
+from portal.needs.location import point_or_none
 from portal.needs.services import Submission
 from portal.photos.forms import photos_field
 
@@ -66,7 +67,64 @@ class Satisfies:
             raise ValidationError(self.message)
 
 
-class NeedForm(FlaskForm):
+class CoordinateField(StringField):
+    """An optional latitude or longitude in degrees, within one of
+    `portal.needs.rules`' ranges (read when the form is checked). Its data is a
+    float or None; anything else typed is refused with `message`, and shown
+    again as typed."""
+
+    def __init__(self, label, limits: rules.Range, message, **kwargs):
+        super().__init__(label, **kwargs)
+        self.limits = limits
+        self.message = message
+
+    def process_formdata(self, valuelist):
+        self.raw = (valuelist[0] if valuelist else "") or ""
+        if not isinstance(self.raw, str) or not self.raw.strip():
+            self.data = None
+            return
+        self.data = bounded_float(self.raw, self.limits.min, self.limits.max)
+        if self.data is None:
+            raise ValueError(str(self.message))
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return self.raw if isinstance(self.raw, str) else ""
+        return "" if self.data is None else repr(self.data)
+
+
+class PositionMixin:
+    """The optional pin of a need: latitude and longitude, both or neither
+    (`rules.position_problem`). The map of static/js/map.js fills them; without
+    it they are two number inputs."""
+
+    lat = CoordinateField(
+        _l("Latitude"),
+        rules.LATITUDE,
+        _l("The latitude must be a number from -90 to 90."),
+        description=_l("In degrees, e.g. 39.9042 (north is positive)."),
+    )
+    lon = CoordinateField(
+        _l("Longitude"),
+        rules.LONGITUDE,
+        _l("The longitude must be a number from -180 to 180."),
+        description=_l("In degrees, e.g. 116.4074 (east is positive)."),
+    )
+
+    def validate_lon(self, field):
+        if self.lat.errors or field.errors:
+            return
+        if rules.position_problem(self.lat.data, field.data) == rules.PositionProblem.HALF:
+            raise ValidationError(
+                _l("Please give both the latitude and the longitude, or neither.")
+            )
+
+    @property
+    def point(self):
+        return point_or_none(self.lat.data, self.lon.data)
+
+
+class NeedForm(PositionMixin, FlaskForm):
     title = StringField(
         _l("Title"),
         filters=[clean_text],
@@ -148,6 +206,8 @@ class NeedForm(FlaskForm):
             body=self.body.data,
             category_id=self.category.data,
             place=self.place.data or "",
+            lat=self.lat.data,
+            lon=self.lon.data,
             email=self.email.data or "",
             idempotency_key=key,
             locale=locale,

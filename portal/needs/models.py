@@ -45,7 +45,9 @@ class Need(db.Model):
     body: Mapped[str] = mapped_column(sa.Text)
     category_id: Mapped[int] = mapped_column(sa.ForeignKey("categories.id"))
     place: Mapped[str] = mapped_column(sa.String(200), default="")
-    #: Optional position (WGS 84), e.g. from an Open311 client; public like `place`.
+    #: Optional position (WGS 84): the pin of the web form or staff intake, or
+    #: an Open311 client's lat/long. Exact only for admins and the assigned
+    #: partner; everything public shows `portal.needs.location.public_point()`.
     lat: Mapped[float | None] = mapped_column(sa.Float)
     lon: Mapped[float | None] = mapped_column(sa.Float)
     status: Mapped[NeedStatus] = mapped_column(StatusType(), default=NeedStatus.SUBMITTED)
@@ -99,6 +101,8 @@ class Need(db.Model):
         sa.Index("ix_needs_status_created", "status", "created_at"),
         sa.Index("ix_needs_listed_created", "is_listed", "created_at"),
         sa.Index("ix_needs_status_resolved", "status", "resolved_at"),
+        # The nearby hint: published needs in a bounding box of positions.
+        sa.Index("ix_needs_listed_position", "is_listed", "lat", "lon"),
         # Retention: contacts not erased yet (NULL), by the end of their need.
         sa.Index("ix_needs_contact_retention", "contact_erased_at", "ended_at"),
         sa.CheckConstraint("support_count >= 0", name="support_count_not_negative"),

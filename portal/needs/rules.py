@@ -11,12 +11,18 @@ same function for all three.
 The columns bound how far a limit may grow without a migration: title and
 place 200 characters, e-mail 254, name 100, phone 40.
 
+A position (latitude and longitude in degrees, WGS 84) is optional on every
+channel, but goes in pairs: `position_problem()` says what is wrong with one,
+and each channel words the answer in its own way.
+
 One difference is kept on purpose: an Open311 description has no minimum
 length, since a client's title is derived from it and falls back to the
 service's name (`derive_title`); the web form asks for ten characters."""
 
 from __future__ import annotations
 
+import enum
+import math
 import re
 from dataclasses import dataclass
 
@@ -46,6 +52,39 @@ PLACE = TextLimits(min=0, max=200)
 EMAIL = TextLimits(min=0, max=254)
 NAME = TextLimits(min=0, max=100)
 PHONE = TextLimits(min=0, max=40)
+
+
+@dataclass
+class Range:
+    """The values a number may take, bounds included."""
+
+    min: float
+    max: float
+
+    def holds(self, value: float) -> bool:
+        return math.isfinite(value) and self.min <= value <= self.max
+
+
+LATITUDE = Range(min=-90.0, max=90.0)
+LONGITUDE = Range(min=-180.0, max=180.0)
+
+
+class PositionProblem(enum.StrEnum):
+    LATITUDE = "latitude"  # not a latitude
+    LONGITUDE = "longitude"  # not a longitude
+    HALF = "half"  # one of the two without the other
+
+
+def position_problem(lat: float | None, lon: float | None) -> PositionProblem | None:
+    """What is wrong with a position (None: nothing, or no position at all)."""
+    if lat is not None and not LATITUDE.holds(lat):
+        return PositionProblem.LATITUDE
+    if lon is not None and not LONGITUDE.holds(lon):
+        return PositionProblem.LONGITUDE
+    if (lat is None) != (lon is None):
+        return PositionProblem.HALF
+    return None
+
 
 PHONE_CHARACTERS = re.compile(r"^[0-9+\-() ]*$")
 

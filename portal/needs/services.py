@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -16,14 +17,15 @@ from portal.categories.models import Category
 from portal.core.params import bounded_int, bounded_text
 from portal.extensions import db
 from portal.models_base import utcnow
-from portal.needs import rules
+from portal.needs import location, rules
+from portal.needs.location import Point
 from portal.needs.models import Channel, Need, NeedContact, NeedStatus
 from portal.needs.signals import need_submitted
 from portal.needs.tokens import derive_tracking_token, hash_token
 from portal.partners.models import Assignment
 from portal.workflow.models import TimelineEvent
 from portal.workflow.services import Actor, transition
-from portal.workflow.statuses import status_for
+from portal.workflow.statuses import status_for, with_trait
 
 if TYPE_CHECKING:
     from portal.photos.services import PhotoBatch
@@ -317,3 +319,29 @@ def similar_needs(title: str, limit: int = 5) -> list[Need]:
 
     candidates.sort(key=score, reverse=True)
     return candidates[:limit]
+
+
+#: At most this many published needs in the bounding box are measured; a box of
+#: about 1 km² holding more open needs than this is a city to split into areas.
+NEARBY_CANDIDATES = 200
+
+
+def nearby_needs(point: Point, *, limit: int = 5, exclude: Iterable[int] = ()) -> list[Need]:
+    """Open published needs (members may still support them) within
+    NEARBY_METRES of `point`, nearest first, decided on their public points
+    (see `portal.needs.location`): one query on the (is_listed, lat, lon) index."""
+    box = location.public_box_around(point, location.NEARBY_METRES)
+    stmt = (
+        sa.select(Need)
+        .options(joinedload(Need.category))
+        .where(
+            Need.is_listed,
+            location.in_box(Need.lat, Need.lon, box),
+            Need.status.in_(with_trait("supportable")),
+        )
+        .order_by(Need.id.desc())
+        .limit(NEARBY_CANDIDATES)
+    )
+    excluded = set(exclude)
+    candidates = [n for n in db.session.scalars(stmt) if n.id not in excluded]
+    return location.within_public(point, candidates)[:limit]

@@ -6,16 +6,17 @@ from flask_login import current_user
 
 from portal.categories.questions import ask_questions
 from portal.comments.services import thread_for
-from portal.core.params import arg_int
+from portal.core.params import arg_int, bounded_float
 from portal.extensions import db, limiter
 from portal.feedback.forms import FeedbackForm
 from portal.feedback.services import can_give_feedback
 from portal.forms import EmptyForm, bind_form_key, new_form_key
-from portal.htmx import redirect_after_post, render, render_invalid
+from portal.htmx import is_fragment_request, redirect_after_post, render, render_invalid
 from portal.i18n import current_locale_code
 from portal.models_base import utcnow
-from portal.needs import services, submission
+from portal.needs import rules, services, submission
 from portal.needs.forms import NeedForm
+from portal.needs.location import point_or_none, public_point, suggest_area
 from portal.needs.models import NeedStatus
 from portal.needs.tokens import tracking_token_for
 from portal.notify.services import is_following
@@ -138,11 +139,25 @@ def submitted():
 
 @bp.get("/needs/similar")
 def similar():
+    """The hint of the need form: similar titles, and open needs near the pin."""
     title = (request.args.get("title") or "")[:120]
+    point = point_or_none(
+        bounded_float(request.args.get("lat"), rules.LATITUDE.min, rules.LATITUDE.max),
+        bounded_float(request.args.get("lon"), rules.LONGITUDE.min, rules.LONGITUDE.max),
+    )
+    needs = services.similar_needs(title)
+    nearby = services.nearby_needs(point, exclude=[n.id for n in needs]) if point else []
     return render(
         "needs/similar.html",
         "needs/_similar.html",
-        context={"title": title, "needs": services.similar_needs(title)},
+        context={
+            "title": title,
+            "point": point,
+            "needs": needs,
+            "nearby": nearby,
+            "suggested_area": suggest_area(point),
+            "oob": is_fragment_request(),
+        },
     )
 
 
@@ -175,6 +190,7 @@ def show(ref: str):
             "projects": projects_for_need(need),
             "thread": thread_for(need=need, user=user),
             "photos": photos_for_need(need),
+            "point": public_point(need),
             "now": utcnow(),
         },
     )

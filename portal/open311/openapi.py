@@ -36,6 +36,11 @@ def _nullable(schema: Schema) -> Schema:
 
 STRING = {"type": "string"}
 DATETIME = {"type": "string", "format": "date-time", "example": "2026-03-01T08:30:00Z"}
+#: The position a request was submitted with is not public (portal.needs.location).
+ROUNDED = (
+    "Rounded to three decimals (about 100 m): the exact position is kept for the "
+    "administrators and the partner handling the request."
+)
 
 SCHEMAS: dict[str, Schema] = {
     "Error": {
@@ -153,8 +158,22 @@ SCHEMAS: dict[str, Schema] = {
             "address": _nullable(STRING),
             "address_id": _nullable(STRING),
             "zipcode": _nullable(STRING),
-            "lat": _nullable({"type": "number", "format": "double", "example": 31.2304}),
-            "long": _nullable({"type": "number", "format": "double", "example": 121.4737}),
+            "lat": _nullable(
+                {
+                    "type": "number",
+                    "format": "double",
+                    "description": ROUNDED,
+                    "example": 31.23,
+                }
+            ),
+            "long": _nullable(
+                {
+                    "type": "number",
+                    "format": "double",
+                    "description": ROUNDED,
+                    "example": 121.474,
+                }
+            ),
             "media_url": _nullable(
                 {
                     "type": "string",

@@ -38,6 +38,7 @@ from portal.forms import clean_text
 from portal.i18n import current_locale_code
 from portal.models_base import utcnow
 from portal.needs import rules, submission
+from portal.needs.location import public_point
 from portal.needs.models import Channel, Need, NeedStatus
 from portal.needs.services import Submission
 from portal.notify.services import public_url
@@ -392,6 +393,12 @@ def _due_dates(needs: list[Need]) -> dict[int, datetime]:
     return {need_id: due_at for need_id, due_at in rows}  # the latest assignment wins
 
 
+def _public_position(need: Need) -> dict:
+    """lat and long rounded to about 100 m: the exact point is not public."""
+    point = public_point(need)
+    return {"lat": point.lat if point else None, "long": point.lon if point else None}
+
+
 def describe_requests(needs: list[Need]) -> list[dict]:
     """The public fields of each need as a GeoReport v2 service request (three
     queries whatever the number of needs). Never the submitter's contact data:
@@ -418,8 +425,7 @@ def describe_requests(needs: list[Need]) -> list[dict]:
             "address": need.place or "",
             "address_id": "",
             "zipcode": "",
-            "lat": need.lat,
-            "long": need.lon,
+            **_public_position(need),
             "media_url": (
                 photo_url(photos[need.id], "display", external=True) if need.id in photos else ""
             ),
@@ -472,7 +478,7 @@ def _field(form, name: str, maximum: int, errors: list[str]) -> str:
     return value
 
 
-def _coordinate(form, name: str, limit: float, errors: list[str]) -> float | None:
+def _coordinate(form, name: str, limits: rules.Range, errors: list[str]) -> float | None:
     raw = (form.get(name) or "").strip()
     if not raw:
         return None
@@ -480,9 +486,9 @@ def _coordinate(form, name: str, limit: float, errors: list[str]) -> float | Non
         value = float(raw)
     except ValueError:
         value = math.nan
-    if not math.isfinite(value) or not -limit <= value <= limit:
+    if not limits.holds(value):
         errors.append(
-            _("%(name)s must be a number from -%(max)d to %(max)d.", name=name, max=int(limit))
+            _("%(name)s must be a number from -%(max)d to %(max)d.", name=name, max=int(limits.max))
         )
         return None
     return value
@@ -587,9 +593,9 @@ def parse_request(form, api_key: ApiKey) -> Submission:
     category = active_service(code)
 
     errors: list[str] = []
-    lat = _coordinate(form, "lat", 90, errors)
-    lon = _coordinate(form, "long", 180, errors)
-    if (lat is None) != (lon is None) and not errors:
+    lat = _coordinate(form, "lat", rules.LATITUDE, errors)
+    lon = _coordinate(form, "long", rules.LONGITUDE, errors)
+    if rules.position_problem(lat, lon) == rules.PositionProblem.HALF and not errors:
         errors.append(_("lat and long go together: please give both."))
     address = _field(form, "address_string", rules.PLACE.max, errors)
     address_id = _field(form, "address_id", rules.PLACE.max, errors)

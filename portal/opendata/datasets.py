@@ -26,6 +26,7 @@ from portal.categories.models import Category
 from portal.extensions import db
 from portal.metrics.services import Metrics, compute_grouped
 from portal.models_base import UTCDateTime, utcnow
+from portal.needs.location import public_point
 from portal.needs.models import Need
 from portal.partners.models import Organisation
 from portal.projects.models import Milestone, Project, ProjectNeed, project_supporters
@@ -112,6 +113,16 @@ NEED_FIELDS = (
     Field("category_name_en", "string", _l("Name of the category in English.")),
     Field("place", "string", _l("Place as the submitter described it (free text), or empty.")),
     Field(
+        "lat",
+        "number",
+        _l("Latitude of the need's position rounded to three decimals (about 100 m), or empty."),
+    ),
+    Field(
+        "lon",
+        "number",
+        _l("Longitude of the need's position rounded to three decimals (about 100 m), or empty."),
+    ),
+    Field(
         "status",
         "string",
         _l("Current status: open, routed, accepted, in_progress, resolved or closed."),
@@ -138,6 +149,8 @@ def need_rows(batch_size: int, period: Period) -> Iterator[list[Row]]:
             Category.name_zh,
             Category.name_en,
             Need.place,
+            Need.lat,
+            Need.lon,
             Need.status,
             Need.outcome,
             Need.channel,
@@ -155,7 +168,14 @@ def need_rows(batch_size: int, period: Period) -> Iterator[list[Row]]:
     stmt = _in_period(stmt, Need.created_at, period)
     names = [f.name for f in NEED_FIELDS]
     for batch in _batches(stmt, Need.id, batch_size):
-        yield [dict(zip(names, row[1:], strict=True)) for row in batch]
+        rows = []
+        for row in batch:
+            values = dict(zip(names, row[1:], strict=True))
+            # Never the exact point: rounded to about 100 m (portal.needs.location).
+            point = public_point(row)
+            values["lat"], values["lon"] = (point.lat, point.lon) if point else (None, None)
+            rows.append(values)
+        yield rows
 
 
 # --- timeline events -----------------------------------------------------------

@@ -20,6 +20,7 @@ from portal.categories.models import Category
 from portal.extensions import db
 from portal.i18n import current_locale_code
 from portal.models_base import utcnow
+from portal.needs.location import public_point
 from portal.needs.models import Need
 from portal.notify.services import public_url
 from portal.opendata.services import ATTRIBUTION, LICENCE_NAME
@@ -98,6 +99,7 @@ def needs_feed(category: Category | None = None) -> bytes:
             public_url("needs.index", category=category.id),
         )
     needs = list(db.session.scalars(stmt))
+    feed.load_extension("geo")  # GeoRSS Simple: the public (rounded) point
     for need in needs:
         url = public_url("needs.show", ref=need.ref)
         entry = feed.add_entry(order="append")
@@ -114,6 +116,9 @@ def needs_feed(category: Category | None = None) -> bytes:
             facts.append(need.assigned_organisation.name)
         entry.summary(_xml(" · ".join(facts)), type="text")
         entry.content(_xml(need.body), type="text")
+        point = public_point(need)
+        if point is not None:
+            entry.geo.point(f"{point.lat} {point.lon}")
     return _finish(feed, [n.updated_at for n in needs])
 
 

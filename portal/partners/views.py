@@ -130,6 +130,7 @@ def _context(
         "proposed": is_open and need.assigned_organisation_id != organisation_id,
         "pending": pending,
         "contact": workspace.contact_email(need, current_user),
+        "point": workspace.partner_point(need, current_user),
         "actions": shown,
         "offers": {action: _offer(action) for action in shown},
         "forms": forms,

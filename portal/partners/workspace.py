@@ -22,6 +22,7 @@ from portal.core.params import bounded_text, page_number
 from portal.core.settings import ESCALATE_AFTER_DAYS, get_int
 from portal.extensions import db
 from portal.models_base import utcnow
+from portal.needs.location import Point, exact_point, public_point
 from portal.needs.models import Need
 from portal.notify.services import public_url, queue_email
 from portal.partners import cohandlers
@@ -285,6 +286,15 @@ def pending_request_kinds(assignment: Assignment | None) -> set[str]:
             )
         )
     }
+
+
+def partner_point(need: Need, staff: User) -> tuple[Point | None, bool]:
+    """The need's position as this staff member may see it, and whether it is
+    exact: exact for the partner the need is assigned to, rounded like on the
+    public page for one it was only proposed to or that handed it on."""
+    if need.assigned_organisation_id == staff.organisation_id:
+        return exact_point(need), True
+    return public_point(need), False
 
 
 def contact_email(need: Need, staff: User) -> str:

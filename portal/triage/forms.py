@@ -29,7 +29,7 @@ from wtforms.validators import (
 from portal.core.params import coerce_id
 from portal.forms import check_day_in_range, clean_text
 from portal.needs import rules
-from portal.needs.forms import NeedForm, Satisfies, Within
+from portal.needs.forms import NeedForm, PositionMixin, Satisfies, Within
 from portal.needs.models import Channel
 from portal.needs.services import Submission
 from portal.partners import forms as partner_forms
@@ -139,6 +139,10 @@ class TitleForm(_NextMixin, FlaskForm):
             ),
         ],
     )
+
+
+class PositionForm(PositionMixin, _NextMixin, FlaskForm):
+    """The admin's pin of a need: moved, placed, or removed (both empty)."""
 
 
 class CategoryForm(_NextMixin, FlaskForm):

@@ -16,6 +16,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
 
+from portal.audit.services import record
 from portal.auth.models import User
 from portal.categories.models import Category
 from portal.core.params import bounded_int, bounded_text
@@ -24,6 +25,7 @@ from portal.extensions import db
 from portal.i18n import current_locale_code
 from portal.models_base import dialect_insert, utcnow
 from portal.moderation.services import need_flags
+from portal.needs.location import Point, exact_point
 from portal.needs.models import Channel, Need, NeedStatus
 from portal.needs.services import similar_needs
 from portal.notify.models import Follow
@@ -395,6 +397,23 @@ def change_category(need: Need, admin: User, category: Category | None) -> None:
     old = need.category
     need.category = category
     record_event(need, "category_changed", _actor(admin), text=f"{old.name} → {category.name}")
+
+
+def correct_position(need: Need, admin: User, point: Point | None) -> None:
+    """Place, move or remove the need's pin. Not on the timeline, which is
+    public: the audit log keeps the exact points before and after."""
+    _check_editable(need)
+    before = exact_point(need)
+    if point == before:
+        raise TriageError(_("The position is unchanged."), "lat")
+    need.lat, need.lon = (point.lat, point.lon) if point else (None, None)
+    record(
+        admin,
+        "need.position_corrected",
+        need,
+        before={"lat": before.lat if before else None, "lon": before.lon if before else None},
+        after={"lat": need.lat, "lon": need.lon},
+    )
 
 
 def add_note(need: Need, admin: User, text: str) -> None:

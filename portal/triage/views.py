@@ -20,6 +20,7 @@ from portal.models_base import utcnow
 from portal.moderation.services import need_flags
 from portal.needs import services as needs_services
 from portal.needs import submission
+from portal.needs.location import exact_point
 from portal.needs.models import Channel
 from portal.needs.tokens import tracking_token_for
 from portal.partners import cohandlers
@@ -35,6 +36,7 @@ from portal.triage.forms import (
     BulkForm,
     DecisionForm,
     IntakeForm,
+    PositionForm,
 )
 from portal.workflow.services import Actor, WorkflowError, allowed_moves
 
@@ -104,6 +106,8 @@ def _need_context(need) -> dict:
         "flagged": need_flags([need]).get(need.id),
         "offers": offers,
         "form_for": _forms_for(page),
+        "exact_point": exact_point(need),
+        "position_form": PositionForm(formdata=None, data={"lat": need.lat, "lon": need.lon}),
     }
 
 
@@ -356,6 +360,26 @@ def duplicates(ref: str):
 @admin_required
 def category(ref: str):
     return _act(ref, "category")
+
+
+@bp.post("/admin/needs/<ref>/position")
+@admin_required
+def position(ref: str):
+    """Place, move or remove the need's pin: a form of its own on the page
+    (templates/needs/_location.html), since it comes with a map."""
+    need = _need_or_404(ref)
+    form = PositionForm()
+
+    def apply() -> str:
+        services.correct_position(need, current_user, form.point)
+        return _("Position saved.") if form.point else _("Position removed.")
+
+    return submit_form(
+        form,
+        apply,
+        done=lambda notice: _respond(need, "position", notice=notice),
+        again=lambda form: _respond(need, "position", form=form),
+    )
 
 
 @bp.post("/admin/needs/<ref>/title")

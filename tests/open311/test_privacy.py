@@ -28,8 +28,9 @@ def test_no_personal_data_in_any_answer(client, api_key):
     data = {
         "api_key": api_key,
         "service_code": "lights",
-        "lat": "31.2",
-        "long": "121.4",
+        # The exact point is kept for staff; every answer rounds it to 100 m.
+        "lat": "31.2304567",
+        "long": "121.4737891",
         "description": "A public description of the problem.",
         "attribute[kind]": "dark",
         **MARKERS,
@@ -43,6 +44,7 @@ def test_no_personal_data_in_any_answer(client, api_key):
     transition(need, "route", Actor.staff(admin), organisation=partner)
     db.session.commit()
     assert need.contact.email == MARKERS["email"]  # stored, privately
+    assert (need.lat, need.lon) == (31.2304567, 121.4737891)
 
     paths = [
         "discovery",
@@ -64,3 +66,6 @@ def test_no_personal_data_in_any_answer(client, api_key):
             for name, marker in MARKERS.items():
                 assert marker not in body, (url, name)
             assert "marker" not in body.lower(), url
+            assert "304567" not in body and "737891" not in body, url
+            if "requests" in path:
+                assert "31.23" in body and "121.474" in body, url

@@ -31,6 +31,9 @@ from tests.core.test_access import PUBLIC
 
 MARK = "privmark"  # every marker contains this (case-insensitive) …
 PHONE = "1399990"  # … or this digit run (phone numbers)
+#: Every need gets an exact position whose last decimals are this digit run:
+#: only the point rounded to three decimals (about 100 m) may be public.
+POSITION = "987654"
 MAX_PAGES = 1500
 #: Links not followed: other people's private or state-changing pages, and
 #: pagination beyond what proves the listing (the same template repeats).
@@ -62,6 +65,9 @@ def _mark_personal_data() -> dict[str, str]:
         contact.email = f"{MARK}-contact{contact.need_id}@example.net"
         contact.name = f"PRIVMARK 联系人 {contact.need_id}"
         contact.phone = f"+86 {PHONE}{contact.need_id:04d}"
+    for need in db.session.scalars(sa.select(Need)):
+        need.lat = 39.9 + (need.id % 50) / 1000 + float(f"0.000{POSITION}")
+        need.lon = 116.4 + (need.id % 50) / 1000 + float(f"0.000{POSITION}")
     for event in db.session.scalars(sa.select(TimelineEvent).where(TimelineEvent.internal)):
         event.text = f"PrivMark internal note {event.id}"
     for feedback in db.session.scalars(sa.select(Feedback)):
@@ -95,11 +101,13 @@ def _assert_clean(url: str, response) -> None:
     if response.content_type.startswith("image/"):  # photos: redrawn, no text inside
         data = response.get_data().lower()
         assert MARK.encode() not in data and PHONE.encode() not in data, url
+        assert POSITION.encode() not in data, url
         return
     body = response.get_data(as_text=True)
     lowered = body.lower()
     assert MARK not in lowered, (url, lowered[max(0, lowered.find(MARK) - 200) :][:400])
     assert PHONE not in body, url
+    assert POSITION not in body, (url, body[max(0, body.find(POSITION) - 200) :][:400])
 
 
 def _crawl(client, start: list[str]) -> tuple[set[str], set[str]]:
@@ -142,6 +150,8 @@ def test_no_personal_data_on_any_public_page_fragment_feed_or_export(client, see
     client.set_cookie("locale", "en")
     # Pages no link leads to without many comments or a filled-in form.
     extra = [f"/needs/{seeded.ref}/comments", "/needs/similar?title=停车"]
+    # The nearby hint, around the positions every need was given.
+    extra += ["/needs/similar?title=停车&lat=39.91&lon=116.41", "/data/needs.csv"]
     extra += [f"/projects/{p}/comments" for p in db.session.scalars(sa.select(Project.id))]
     extra.append(f"/posters/place?category={seeded.category.code}&place=Heping+Road")
     # The machine-readable outputs: Open311 (both formats) and its description.
@@ -173,6 +183,9 @@ def test_no_personal_data_on_any_public_page_fragment_feed_or_export(client, see
     missing = {e for e in PUBLIC - unreachable if not e.startswith(("auth.", "open311."))}
     assert missing - endpoints == set(), sorted(missing - endpoints)
     assert len(seen) > 50
+    # The positions were there to leak, and are shown rounded.
+    rounded = f"{round(seeded.lat, 3)}, {round(seeded.lon, 3)}"
+    assert rounded in client.get(f"/needs/{seeded.ref}").get_data(as_text=True)
 
 
 def test_the_tracking_page_shows_no_other_submitters_data(client, seeded):

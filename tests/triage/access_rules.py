@@ -9,6 +9,7 @@ ACCESS = {
     "triage.duplicates": "admin",
     "triage.category": "admin",
     "triage.title": "admin",
+    "triage.position": "admin",
     "triage.note": "admin",
     "triage.add_supporters": "admin",
     "triage.ask_input": "admin",
