@@ -69,6 +69,7 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     app.after_request(add_vary_header)
     app.after_request(forbid_storing_personal_pages)
 
+    from portal.areas.cli import register_commands as register_area_commands
     from portal.cli import portal_cli
     from portal.feedback.cli import register_commands as register_feedback_commands
     from portal.notify.cli import register_commands as register_notify_commands
@@ -79,6 +80,7 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     register_feedback_commands(portal_cli)
     register_partner_commands(portal_cli)
     register_privacy_commands(portal_cli)
+    register_area_commands(portal_cli)
     app.cli.add_command(portal_cli)
     logging.getLogger(__name__).debug("app created")
     return app
@@ -128,6 +130,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 def _register_blueprints(app: Flask) -> None:
     from portal.admin.questions import bp as questions_bp
     from portal.admin.views import bp as admin_bp
+    from portal.areas.views import bp as areas_bp
     from portal.auth.views import bp as auth_bp
     from portal.comments.views import bp as comments_bp
     from portal.core.params import init_app as init_params
@@ -172,5 +175,6 @@ def _register_blueprints(app: Flask) -> None:
         developers_bp,
         photos_bp,
         moderation_bp,
+        areas_bp,
     ):
         app.register_blueprint(blueprint)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import itertools
 
+from portal.areas.models import Area
+from portal.areas.services import AreaValues, create_area
 from portal.auth.models import Role, User
 from portal.extensions import db
 from portal.models_base import utcnow
@@ -39,6 +41,18 @@ def make_category(**kw) -> Category:
     db.session.add(category)
     db.session.flush()
     return category
+
+
+def make_area(code: str | None = None, parent: Area | None = None, **kw) -> Area:
+    """An area created as an admin would (its audit row says "system")."""
+    n = next(_seq)
+    values = AreaValues(
+        code=code or f"A{n}",
+        name_zh=kw.pop("name_zh", f"区域{n}"),
+        name_en=kw.pop("name_en", f"Area {n}"),
+        **kw,
+    )
+    return create_area(values, parent, None)
 
 
 def make_user(
