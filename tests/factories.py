@@ -87,6 +87,7 @@ def make_need(
     body: str = "A description that is long enough.",
     email: str = "",
     partner: Organisation | None = None,
+    area: Area | None = None,
 ) -> tuple[Need, str]:
     """A need moved through the workflow to `status`; returns it and its token."""
     category = category or make_category()
@@ -96,6 +97,7 @@ def make_need(
             body=body,
             category_id=category.id,
             place="",
+            area_id=area.id if area is not None else None,
             email=email,
             idempotency_key=new_idempotency_key(),
             locale="en",

@@ -19,6 +19,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
+from portal.areas.forms import area_field
 from portal.core.params import coerce_id
 from portal.forms import clean_text
 from portal.needs import rules
@@ -96,6 +97,7 @@ class NeedForm(FlaskForm):
         coerce=coerce_id,
         validate_choice=False,  # checked below, with our own translated message
     )
+    area = area_field()
     place = StringField(
         _l("Place (optional)"),
         filters=[clean_text],
@@ -148,6 +150,7 @@ class NeedForm(FlaskForm):
             body=self.body.data,
             category_id=self.category.data,
             place=self.place.data or "",
+            area_id=self.area.data.id if self.area.data is not None else None,
             email=self.email.data or "",
             idempotency_key=key,
             locale=locale,

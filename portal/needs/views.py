@@ -4,6 +4,8 @@ from flask import Blueprint, abort, current_app, flash, redirect, request, sessi
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from portal.areas.forms import chose_next_level
+from portal.areas.tree import ancestors, choice_for
 from portal.comments.services import thread_for
 from portal.core.params import arg_int
 from portal.extensions import db, limiter
@@ -45,6 +47,7 @@ def index():
             "filters": filters,
             "categories": services.active_categories(),
             "statuses": in_order(with_trait("listed")),
+            "area_choice": choice_for(filters.area),
         },
     )
 
@@ -55,6 +58,14 @@ def _submit_rate_limit() -> str:
 
 def _only_validating() -> bool:
     return bool(request.form.get("_validate"))
+
+
+def _saves_nothing() -> bool:
+    """A live check, or the area's "Choose" button without photos: nothing is
+    saved or processed, so the submission rate limit does not count it."""
+    if _only_validating():
+        return True
+    return chose_next_level() and not any(f.filename for f in request.files.getlist("photos"))
 
 
 def _touched(form: NeedForm) -> set[str]:
@@ -74,7 +85,7 @@ def _q(asked) -> dict:
 
 @bp.route("/needs/new", methods=["GET", "POST"])
 @accepts_photos
-@limiter.limit(_submit_rate_limit, methods=["POST"], exempt_when=_only_validating)
+@limiter.limit(_submit_rate_limit, methods=["POST"], exempt_when=_saves_nothing)
 def new():
     categories = services.active_categories()
     form = NeedForm(categories=categories)
@@ -94,7 +105,10 @@ def new():
         )
 
     valid = form.validate()
-    asked = ask_questions(form.category.data, request.form, check=not _only_validating())
+    choosing = chose_next_level()
+    asked = ask_questions(
+        form.category.data, request.form, check=not (_only_validating() or choosing)
+    )
     if _only_validating():
         # htmx asks as the user leaves a field: answer with the form and its errors,
         # but show errors only for fields the user has already filled in.
@@ -104,6 +118,13 @@ def new():
             context={"form": form, "touched": _touched(form), **_q(asked)},
         )
     photos = receive_form_photos(form)
+    if choosing:  # without JavaScript: the area's next level, nothing saved
+        photos.keep()
+        return render(
+            "needs/new.html",
+            "needs/_form.html",
+            context={"form": form, "touched": set(), "photos": photos, **_q(asked)},
+        )
     if not (valid and asked.ok and photos.ok):
         photos.keep()  # the accepted ones wait for the corrected form
         return render_invalid(
@@ -173,6 +194,7 @@ def show(ref: str):
             "projects": projects_for_need(need),
             "thread": thread_for(need=need, user=user),
             "photos": photos_for_need(need),
+            "area_trail": ancestors(need.area),
             "now": utcnow(),
         },
     )
