@@ -44,6 +44,8 @@ def _choose(page, variant: str, select: str, value: str, next_select: str) -> No
     page.select_option(select, value)
     if variant == "js":
         page.locator(next_select).wait_for()  # swapped in by htmx, no reload
+        # ... and settled: htmx has wired the new selects up.
+        page.wait_for_function("() => !document.querySelector('.htmx-added, .htmx-settling')")
         assert page.evaluate("() => window.__sameDocument === true")
     else:
         with page.expect_navigation():
