@@ -540,7 +540,7 @@ def set_need_area(need: Need, area: Area | None, actor: User) -> None:
     """An admin sets or changes the area of a need (an audit row says from
     which to which)."""
     if not need.status.is_editable:
-        raise AreaError(_("This need can no longer be edited."), "area")
+        raise AreaError(_("This need can no longer be edited."))
     if area is None and need.status.is_with_partner:
         raise AreaError(_("A need with a partner keeps an area: choose another one."), "area")
     if (area.id if area else None) == need.area_id:

@@ -249,3 +249,16 @@ def test_only_admins_set_a_need_area(client, login, need, role):
 
 def test_an_unknown_need_is_404(client, admin, city):
     assert client.get("/admin/needs/N-2026-999999/area").status_code == 404
+
+
+def test_a_closed_need_keeps_its_area(client, admin, post, city, category):
+    need, _ = make_need(NeedStatus.CLOSED, category=category, area=city.pudong)
+    db.session.commit()
+    page = client.get(f"/admin/needs/{need.ref}").get_data(as_text=True)
+    assert "Shanghai › Pudong" in page
+    assert f'action="/admin/needs/{need.ref}/area"' not in page  # nothing to change
+    response = post(f"/admin/needs/{need.ref}/area", {"area": "310104"})
+    assert response.status_code == 422
+    assert "This need can no longer be edited." in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Need, need.id).area_id == city.pudong.id
