@@ -75,6 +75,7 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     app.after_request(forbid_storing_personal_pages)
 
     # Late (app factory, CLI): the commands import every area they run.
+    from portal.areas.cli import register_commands as register_area_commands
     from portal.cli import portal_cli
     from portal.feedback.cli import register_commands as register_feedback_commands
     from portal.notify.cli import register_commands as register_notify_commands
@@ -85,6 +86,7 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     register_feedback_commands(portal_cli)
     register_partner_commands(portal_cli)
     register_privacy_commands(portal_cli)
+    register_area_commands(portal_cli)
     app.cli.add_command(portal_cli)
     logging.getLogger(__name__).debug("app created")
     return app
@@ -134,6 +136,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 def _register_blueprints(app: Flask) -> None:
     # Late (app factory): the views import every area; `import portal.x` must not.
     from portal.admin.views import bp as admin_bp
+    from portal.areas.views import bp as areas_bp
     from portal.audit.views import bp as audit_bp
     from portal.auth.admin import bp as users_bp
     from portal.auth.views import bp as auth_bp
@@ -188,5 +191,6 @@ def _register_blueprints(app: Flask) -> None:
         developers_bp,
         photos_bp,
         moderation_bp,
+        areas_bp,
     ):
         app.register_blueprint(blueprint)

@@ -36,7 +36,7 @@ def seed_demo(if_empty: bool) -> None:
     db.session.commit()
     click.echo(
         f"Loaded {counts['categories']} categories, {counts['organisations']} partners, "
-        f"{counts['needs']} needs."
+        f"{counts['areas']} areas, {counts['needs']} needs."
     )
     for email, password, role in DEMO_ACCOUNTS:
         click.echo(f"  {role:8} {email}  password: {password}")

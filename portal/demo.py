@@ -10,6 +10,7 @@ from datetime import date, timedelta
 
 from flask import current_app
 
+from portal.areas.demo import DEMO_NEED_AREAS, seed_demo_areas
 from portal.auth.models import Role, User
 from portal.categories.models import Category
 from portal.comments.models import Comment
@@ -439,16 +440,19 @@ def load_demo_data(seed: int = 2026) -> dict[str, int]:
     db.session.flush()
 
     admin = users["admin@huiju.example"]
+    areas = seed_demo_areas()
     now = utcnow()
     needs: list[Need] = []
     for index, (code, title, body, place, final) in enumerate(NEEDS):
         category = categories[code]
+        area = areas.get(DEMO_NEED_AREAS.get(index, ""))
         need, _token = submit_need(
             Submission(
                 title=title,
                 body=body,
                 category_id=category.id,
                 place=place,
+                area_id=area.id if area is not None else None,
                 email="",
                 idempotency_key=new_idempotency_key(),
                 locale=current_app.config["BABEL_DEFAULT_LOCALE"],
@@ -480,7 +484,12 @@ def load_demo_data(seed: int = 2026) -> dict[str, int]:
     seed_demo_projects(list(orgs.values()), needs, admin)
     _demo_comments(needs, users["member@huiju.example"])
     add_demo_photos([need for need in needs if need.is_listed][:4])
-    return {"categories": len(categories), "organisations": len(orgs), "needs": len(NEEDS)}
+    return {
+        "categories": len(categories),
+        "organisations": len(orgs),
+        "areas": len(areas),
+        "needs": len(NEEDS),
+    }
 
 
 def _demo_co_handling(

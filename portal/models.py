@@ -1,5 +1,6 @@
 """Imports every model so that metadata (and Alembic) sees the whole schema."""
 
+from portal.areas.models import Area
 from portal.audit.models import AuditEntry, QualityCheck
 from portal.auth.models import LoginThrottle, RecoveryCode, User
 from portal.categories.models import Category, CategoryQuestion, NeedAnswer
@@ -32,6 +33,7 @@ from portal.workflow.models import TimelineEvent
 
 __all__ = [
     "ApiKey",
+    "Area",
     "CategoryQuestion",
     "NeedAnswer",
     "RequestToken",

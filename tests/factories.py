@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import itertools
 
+from portal.areas.models import Area
+from portal.areas.services import AreaValues, create_area
 from portal.auth.models import Role, User
 from portal.categories.models import Category
 from portal.extensions import db
@@ -42,6 +44,18 @@ def make_category(**kw) -> Category:
     return category
 
 
+def make_area(code: str | None = None, parent: Area | None = None, **kw) -> Area:
+    """An area created as an admin would (its audit row says "system")."""
+    n = next(_seq)
+    values = AreaValues(
+        code=code or f"A{n}",
+        name_zh=kw.pop("name_zh", f"区域{n}"),
+        name_en=kw.pop("name_en", f"Area {n}"),
+        **kw,
+    )
+    return create_area(values, parent, None)
+
+
 def make_user(
     role: Role = Role.MEMBER,
     organisation: Organisation | None = None,
@@ -74,6 +88,7 @@ def make_need(
     body: str = "A description that is long enough.",
     email: str = "",
     partner: Organisation | None = None,
+    area: Area | None = None,
 ) -> tuple[Need, str]:
     """A need moved through the workflow to `status`; returns it and its token."""
     category = category or make_category()
@@ -83,6 +98,7 @@ def make_need(
             body=body,
             category_id=category.id,
             place="",
+            area_id=area.id if area is not None else None,
             email=email,
             idempotency_key=new_idempotency_key(),
             locale="en",

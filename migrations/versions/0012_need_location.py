@@ -2,7 +2,7 @@
 their position: an index on (is_listed, lat, lon), so that is one range scan.
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 Create Date: 2026-12-08 10:00:00.000000
 """
 from alembic import op
@@ -10,7 +10,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0012'
-down_revision = '0010'
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 

@@ -11,7 +11,9 @@ from the timeline events (and feedback), as DESIGN.md defines them:
 - overdue now: open assignments past their due date.
 
 A routing or acceptance belongs to the period in which it happened. Every
-number can be narrowed to a partner, a category and an intake channel."""
+number can be narrowed to a partner, a category, an intake channel and an
+area (with everything under it), and grouped by partner, category or area (a
+need counts in its area and in every area above it)."""
 
 from __future__ import annotations
 
@@ -20,9 +22,11 @@ import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 import sqlalchemy as sa
 
+from portal.areas.models import Area, lineage, subtree_ids
 from portal.categories.models import Category
 from portal.core.cache import shared
 from portal.extensions import db
@@ -97,7 +101,7 @@ def _days(a: datetime, b: datetime) -> float:
     return (b - a).total_seconds() / 86400
 
 
-GROUPINGS = ("organisation", "category")
+GROUPINGS = ("organisation", "category", "area")
 
 
 def _tally(
@@ -109,20 +113,33 @@ def _tally(
     start: datetime | None,
     end: datetime | None,
     now: datetime,
+    area_path: str | None = None,
 ) -> dict[str | None, dict[int | None, Metrics]]:
     """Every number, in a constant number of queries and ONE pass over the loop
     events, into one bucket per group of each grouping (`None`: the single
     bucket `None` of the whole scope). The rules live here only: `compute()`,
-    `compute_grouped()` and `compute_dashboard()` all read from it."""
+    `compute_grouped()` and `compute_dashboard()` all read from it.
+
+    `area_path` narrows to the needs of an area and everything under it. By
+    area, a need counts in its own area and in each area above it (the ids its
+    path names), so each area's numbers are those of its whole subtree."""
     tables: dict[str | None, dict[int | None, Metrics]] = {g: {} for g in groupings}
 
-    def buckets_for(organisation: int | None, need_category: int) -> list[Metrics]:
+    def buckets_for(
+        organisation: int | None, need_category: int, need_area_path: str | None
+    ) -> list[Metrics]:
         found = []
         for grouping, table in tables.items():
-            key = {None: None, "organisation": organisation, "category": need_category}[grouping]
-            if key not in table:
-                table[key] = Metrics(start=start, end=end)
-            found.append(table[key])
+            if grouping == "area":
+                keys = lineage(need_area_path)
+            else:
+                keys = [
+                    {None: None, "organisation": organisation, "category": need_category}[grouping]
+                ]
+            for key in keys:
+                if key not in table:
+                    table[key] = Metrics(start=start, end=end)
+                found.append(table[key])
         return found
 
     # Needs with a routing in the period (and scope), then their whole loop
@@ -145,16 +162,21 @@ def _tally(
             TimelineEvent.created_at,
             Category.response_sla_days,
             Need.category_id,
+            (Area.path if "area" in groupings else sa.null()).label("area_path"),
         )
         .join(Need, Need.id == TimelineEvent.need_id)
         .join(Category, Category.id == Need.category_id)
         .where(TimelineEvent.need_id.in_(routed_needs), TimelineEvent.move.in_(LOOP_MOVES))
         .order_by(TimelineEvent.need_id, TimelineEvent.id)
     )
+    if "area" in groupings:
+        stmt = stmt.outerjoin(Area, Area.id == Need.area_id)
     if category_id is not None:
         stmt = stmt.where(Need.category_id == category_id)
     if channel is not None:
         stmt = stmt.where(Need.channel == channel)
+    if area_path is not None:
+        stmt = stmt.where(Need.area_id.in_(subtree_ids(area_path)))
     rows = db.session.execute(stmt).all()
     history: dict[int, list] = defaultdict(list)
     for row in rows:
@@ -187,7 +209,7 @@ def _tally(
                         ),
                         None,
                     )
-                    for result in buckets_for(org, event.category_id):
+                    for result in buckets_for(org, event.category_id, event.area_path):
                         result.routed += 1
                         if due <= now:
                             result.response_due += 1
@@ -197,7 +219,7 @@ def _tally(
                             result.response_days.append(_days(event.created_at, answer.created_at))
             elif event.move == "accept" and org in pending:
                 accepted_at[org] = event.created_at
-                for result in buckets_for(org, event.category_id):
+                for result in buckets_for(org, event.category_id, event.area_path):
                     result.accepted += 1
             elif event.move == "resolve" and org in accepted_at:
                 closed_unresolved = any(
@@ -205,33 +227,71 @@ def _tally(
                 )
                 if not closed_unresolved:
                     days = _days(first_routed[org], event.created_at)
-                    for result in buckets_for(org, event.category_id):
+                    for result in buckets_for(org, event.category_id, event.area_path):
                         result.resolved += 1
                         result.resolution_days.append(days)
                 accepted_at.pop(org)  # a later resolve after a reopen counts once
                 pending.pop(org, None)
 
+    scope = _Scope(organisation_id, category_id, channel, area_path)
     for grouping, table in tables.items():
-        _add_feedback_and_overdue(
-            table, grouping, organisation_id, category_id, channel, start, end, now
-        )
+        _add_feedback_and_overdue(table, grouping, scope, start, end, now)
     return tables
+
+
+class _Scope(NamedTuple):
+    organisation_id: int | None
+    category_id: int | None
+    channel: Channel | None
+    area_path: str | None
+
+    def narrow(self, stmt, organisation_column):
+        if self.organisation_id is not None:
+            stmt = stmt.where(organisation_column == self.organisation_id)
+        if self.category_id is not None:
+            stmt = stmt.where(Need.category_id == self.category_id)
+        if self.channel is not None:
+            stmt = stmt.where(Need.channel == self.channel)
+        if self.area_path is not None:
+            stmt = stmt.where(Need.area_id.in_(subtree_ids(self.area_path)))
+        return stmt
+
+
+def _group_key(group_by: str, organisation_column):
+    return {
+        "organisation": organisation_column,
+        "category": Need.category_id,
+        "area": Area.path,
+    }[group_by]
+
+
+def _grouped_rows(stmt, group_by: str | None, organisation_column):
+    """The counts of `stmt` (from needs) for the whole scope, or per group.
+    Grouped by area, the rows are per area path (joined), for the caller to
+    add into the area and each one above it."""
+    if group_by is None:
+        return stmt
+    key = _group_key(group_by, organisation_column)
+    stmt = stmt.add_columns(key).group_by(key)
+    if group_by == "area":
+        stmt = stmt.join(Area, Area.id == Need.area_id)
+    return stmt
 
 
 def _add_feedback_and_overdue(
     table: dict[int | None, Metrics],
     group_by: str | None,
-    organisation_id: int | None,
-    category_id: int | None,
-    channel: Channel | None,
+    scope: _Scope,
     start: datetime | None,
     end: datetime | None,
     now: datetime,
 ) -> None:
-    def bucket(key: int | None) -> Metrics:
-        if key not in table:
-            table[key] = Metrics(start=start, end=end)
-        return table[key]
+    def buckets(key) -> list[Metrics]:
+        keys = lineage(key) if group_by == "area" else [key]
+        for one in keys:
+            if one not in table:
+                table[one] = Metrics(start=start, end=end)
+        return [table[one] for one in keys]
 
     # Satisfaction: the feedback given in the period on needs in scope, credited
     # to the partner the need is assigned to.
@@ -239,52 +299,36 @@ def _add_feedback_and_overdue(
         sa.func.count(Feedback.id),
         sa.func.count(Feedback.id).filter(Feedback.satisfaction >= SATISFIED),
     )
-    if group_by is None:
-        feedback = sa.select(sa.null(), *counts)
-    else:
-        feedback_key = {
-            "organisation": Need.assigned_organisation_id,
-            "category": Need.category_id,
-        }[group_by]
-        feedback = sa.select(feedback_key, *counts).group_by(feedback_key)
-    feedback = feedback.select_from(Feedback).join(Need, Need.id == Feedback.need_id)
-    if organisation_id is not None:
-        feedback = feedback.where(Need.assigned_organisation_id == organisation_id)
-    if category_id is not None:
-        feedback = feedback.where(Need.category_id == category_id)
-    if channel is not None:
-        feedback = feedback.where(Need.channel == channel)
+    feedback = _grouped_rows(
+        sa.select(*counts).select_from(Feedback).join(Need, Need.id == Feedback.need_id),
+        group_by,
+        Need.assigned_organisation_id,
+    )
+    feedback = scope.narrow(feedback, Need.assigned_organisation_id)
     if start is not None:
         feedback = feedback.where(Feedback.created_at >= start)
     if end is not None:
         feedback = feedback.where(Feedback.created_at < end)
-    for key, received, satisfied in db.session.execute(feedback):
+    for received, satisfied, *key in db.session.execute(feedback):
+        key = key[0] if key else None
         if group_by is not None and key is None:
             continue  # feedback on a need no partner holds: in no partner's numbers
-        result = bucket(key)
-        result.feedback, result.satisfied = received, satisfied
+        for result in buckets(key):
+            result.feedback += received
+            result.satisfied += satisfied
 
-    if group_by is None:
-        overdue = sa.select(sa.null(), sa.func.count(Assignment.id))
-    else:
-        overdue_key = {
-            "organisation": Assignment.organisation_id,
-            "category": Need.category_id,
-        }[group_by]
-        overdue = sa.select(overdue_key, sa.func.count(Assignment.id)).group_by(overdue_key)
-    overdue = (
-        overdue.select_from(Assignment)
+    overdue = _grouped_rows(
+        sa.select(sa.func.count(Assignment.id))
+        .select_from(Assignment)
         .join(Need, Need.id == Assignment.need_id)
-        .where(Assignment.state.in_(OPEN_ASSIGNMENT_STATES), Assignment.due_at < now)
+        .where(Assignment.state.in_(OPEN_ASSIGNMENT_STATES), Assignment.due_at < now),
+        group_by,
+        Assignment.organisation_id,
     )
-    if organisation_id is not None:
-        overdue = overdue.where(Assignment.organisation_id == organisation_id)
-    if category_id is not None:
-        overdue = overdue.where(Need.category_id == category_id)
-    if channel is not None:
-        overdue = overdue.where(Need.channel == channel)
-    for key, count in db.session.execute(overdue):
-        bucket(key).overdue_now = count
+    overdue = scope.narrow(overdue, Assignment.organisation_id)
+    for count, *key in db.session.execute(overdue):
+        for result in buckets(key[0] if key else None):
+            result.overdue_now += count
 
 
 def compute(
@@ -292,6 +336,7 @@ def compute(
     organisation_id: int | None = None,
     category_id: int | None = None,
     channel: Channel | None = None,
+    area_path: str | None = None,
     start: datetime | None = None,
     end: datetime | None = None,
     now: datetime | None = None,
@@ -304,6 +349,7 @@ def compute(
         start=start,
         end=end,
         now=now or utcnow(),
+        area_path=area_path,
     )
     return tables[None].get(None) or Metrics(start=start, end=end)
 
@@ -315,11 +361,13 @@ def compute_grouped(
     end: datetime | None = None,
     now: datetime | None = None,
     category_id: int | None = None,
+    area_path: str | None = None,
 ) -> dict[int, Metrics]:
-    """The numbers of `compute()` for every partner (`by="organisation"`) or
-    every category (`by="category"`) at once, in the same few queries whatever
-    the number of groups. A group with nothing to count is absent: use
-    `.get(id)` and treat a missing group as "no data"."""
+    """The numbers of `compute()` for every partner (`by="organisation"`),
+    every category (`by="category"`) or every area with its subtree
+    (`by="area"`) at once, in the same few queries whatever the number of
+    groups. A group with nothing to count is absent: use `.get(id)` and treat
+    a missing group as "no data"."""
     if by not in GROUPINGS:
         raise ValueError(f"cannot group metrics by {by!r}")
     tables = _tally(
@@ -330,8 +378,23 @@ def compute_grouped(
         start=start,
         end=end,
         now=now or utcnow(),
+        area_path=area_path,
     )
     return {key: metrics for key, metrics in tables[by].items() if key is not None}
+
+
+class DashboardMetrics(NamedTuple):
+    overall: Metrics
+    per_category: dict[int, Metrics]
+    per_partner: dict[int, Metrics]
+    #: By area id, each area with everything under it.
+    per_area: dict[int, Metrics]
+
+    def compact(self) -> DashboardMetrics:
+        return DashboardMetrics(
+            self.overall.compact(),
+            *({k: m.compact() for k, m in table.items()} for table in self[1:]),
+        )
 
 
 def compute_dashboard(
@@ -340,22 +403,30 @@ def compute_dashboard(
     end: datetime | None = None,
     now: datetime | None = None,
     category_id: int | None = None,
-) -> tuple[Metrics, dict[int, Metrics], dict[int, Metrics]]:
-    """Overall, per category and per partner in one pass over the events (the
-    transparency dashboard needs all three)."""
+    area_path: str | None = None,
+) -> DashboardMetrics:
+    """Overall, per category, per partner and per area in one pass over the
+    events (the transparency dashboard needs all four)."""
     tables = _tally(
-        groupings=(None, "category", "organisation"),
+        groupings=(None, "category", "organisation", "area"),
         organisation_id=None,
         category_id=category_id,
         channel=None,
         start=start,
         end=end,
         now=now or utcnow(),
+        area_path=area_path,
     )
-    overall = tables[None].get(None) or Metrics(start=start, end=end)
-    per_category = {k: m for k, m in tables["category"].items() if k is not None}
-    per_partner = {k: m for k, m in tables["organisation"].items() if k is not None}
-    return overall, per_category, per_partner
+
+    def groups(grouping: str) -> dict[int, Metrics]:
+        return {k: m for k, m in tables[grouping].items() if k is not None}
+
+    return DashboardMetrics(
+        overall=tables[None].get(None) or Metrics(start=start, end=end),
+        per_category=groups("category"),
+        per_partner=groups("organisation"),
+        per_area=groups("area"),
+    )
 
 
 def compute_public(
@@ -378,20 +449,12 @@ def compute_dashboard_public(
     start: datetime | None = None,
     end: datetime | None = None,
     category_id: int | None = None,
-) -> tuple[Metrics, dict[int, Metrics], dict[int, Metrics]]:
+    area_path: str | None = None,
+) -> DashboardMetrics:
     """`compute_dashboard()` as of now, shared through the cache."""
     return shared(
-        ("dashboard", category_id, start, end),
-        lambda: _compact_dashboard(
-            compute_dashboard(start=start, end=end, category_id=category_id)
-        ),
-    )
-
-
-def _compact_dashboard(numbers):
-    overall, per_category, per_partner = numbers
-    return (
-        overall.compact(),
-        {k: m.compact() for k, m in per_category.items()},
-        {k: m.compact() for k, m in per_partner.items()},
+        ("dashboard", category_id, area_path, start, end),
+        lambda: compute_dashboard(
+            start=start, end=end, category_id=category_id, area_path=area_path
+        ).compact(),
     )

@@ -19,6 +19,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
+from portal.areas.forms import area_field
 from portal.core.params import bounded_float, coerce_id
 from portal.forms import clean_text
 from portal.needs import rules
@@ -154,6 +155,7 @@ class NeedForm(PositionMixin, FlaskForm):
         coerce=coerce_id,
         validate_choice=False,  # checked below, with our own translated message
     )
+    area = area_field()
     place = StringField(
         _l("Place (optional)"),
         filters=[clean_text],
@@ -208,6 +210,7 @@ class NeedForm(PositionMixin, FlaskForm):
             place=self.place.data or "",
             lat=self.lat.data,
             lon=self.lon.data,
+            area_id=self.area.data.id if self.area.data is not None else None,
             email=self.email.data or "",
             idempotency_key=key,
             locale=locale,

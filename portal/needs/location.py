@@ -21,6 +21,8 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from portal.areas.tree import nearest_area
+
 #: Decimals of a public point (3: about 100 m).
 PUBLIC_DECIMALS = 3
 #: How far a need may be to count as nearby in the form's hint, in metres.
@@ -135,7 +137,8 @@ def within_public(point: Point, needs, metres: float = NEARBY_METRES) -> list:
 
 
 def suggest_area(point: Point | None):
-    """The area a point lies in, to preselect on the form: the one whose centre
-    is nearest. This portal has no areas to choose from yet, so there is
-    nothing to suggest: None."""
-    return None
+    """The area a point lies in, to suggest on the form: the one whose centre
+    is nearest (None without a point, or with no area centre near it)."""
+    if point is None:
+        return None
+    return nearest_area(point.lat, point.lon)

@@ -6,6 +6,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from portal.areas.models import Area
 from portal.auth.models import User
 from portal.categories.models import Category
 from portal.extensions import db
@@ -45,6 +46,10 @@ class Need(db.Model):
     body: Mapped[str] = mapped_column(sa.Text)
     category_id: Mapped[int] = mapped_column(sa.ForeignKey("categories.id"))
     place: Mapped[str] = mapped_column(sa.String(200), default="")
+    #: Where the need is, in the admins' tree of areas (portal.areas): optional
+    #: for the person who submits, required before routing once areas exist.
+    #: The free-text `place` stays beside it.
+    area_id: Mapped[int | None] = mapped_column(sa.ForeignKey("areas.id"))
     #: Optional position (WGS 84): the pin of the web form or staff intake, or
     #: an Open311 client's lat/long. Exact only for admins and the assigned
     #: partner; everything public shows `portal.needs.location.public_point()`.
@@ -83,6 +88,7 @@ class Need(db.Model):
     contact_erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     category: Mapped[Category] = relationship()
+    area: Mapped[Area | None] = relationship()
     submitter: Mapped[User | None] = relationship()
     assigned_organisation: Mapped[Organisation | None] = relationship()
     duplicate_of: Mapped[Need | None] = relationship(remote_side=[id])
@@ -95,6 +101,11 @@ class Need(db.Model):
         sa.Index("ix_needs_listed_id", "is_listed", "id"),
         sa.Index("ix_needs_listed_category_id", "is_listed", "category_id", "id"),
         sa.Index("ix_needs_listed_status_id", "is_listed", "status", "id"),
+        # /needs?area=: the listed needs of each area of a subtree, newest first.
+        sa.Index("ix_needs_listed_area_id", "is_listed", "area_id", "id"),
+        # An area's needs by state (open needs nearby, figures per area, and
+        # the foreign key's lookups).
+        sa.Index("ix_needs_area_status", "area_id", "status"),
         # /priorities ranks by support.
         sa.Index("ix_needs_listed_support", "is_listed", "support_count", "id"),
         # Staff queues filter by state.

@@ -12,6 +12,8 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import joinedload
 
+from portal.areas.models import Area, subtree_ids
+from portal.areas.tree import resolve
 from portal.auth.models import User
 from portal.categories.models import Category
 from portal.core.params import bounded_int, bounded_text
@@ -62,6 +64,8 @@ class Submission:
     phone: str = ""
     lat: float | None = None
     lon: float | None = None
+    #: The need's place in the admins' tree of areas, if the submitter chose one.
+    area_id: int | None = None
     device_id: str = ""  # Open311 client data, kept private
     account_id: str = ""
     media_url: str = ""
@@ -88,6 +92,7 @@ def submit_need(data: Submission, actor: Actor, submitter: User | None = None) -
         body=data.body,
         category_id=data.category_id,
         place=data.place or "",
+        area_id=data.area_id,
         lat=data.lat,
         lon=data.lon,
         channel=data.channel,
@@ -129,7 +134,9 @@ def need_by_tracking_token(token: str) -> Need | None:
 def public_need(ref: str) -> Need | None:
     """A need as the public may see it, or None (unpublished, rejected, withdrawn…)."""
     need = db.session.scalar(
-        sa.select(Need).options(joinedload(Need.category)).where(Need.ref == ref)
+        sa.select(Need)
+        .options(joinedload(Need.category), joinedload(Need.area))
+        .where(Need.ref == ref)
     )
     if need is None:
         return None
@@ -199,6 +206,9 @@ class NeedFilters:
     q: str = ""
     category_id: int | None = None
     status: NeedStatus | None = None
+    #: The area and everything under it (?area=CODE, or the cascading choice's
+    #: values, the deepest wins).
+    area: Area | None = None
 
     @classmethod
     def from_args(cls, args) -> NeedFilters:
@@ -215,6 +225,7 @@ class NeedFilters:
             q=q,
             category_id=bounded_int(category),
             status=status_value,
+            area=resolve(args.getlist("area")).area if "area" in args else None,
         )
 
     def as_args(self) -> dict[str, str]:
@@ -225,6 +236,8 @@ class NeedFilters:
             args["category"] = str(self.category_id)
         if self.status:
             args["status"] = self.status.value
+        if self.area:
+            args["area"] = self.area.code
         return args
 
 
@@ -250,6 +263,8 @@ def public_needs_page(
         stmt = stmt.where(Need.category_id == filters.category_id)
     if filters.status:
         stmt = stmt.where(Need.status == filters.status)
+    if filters.area:
+        stmt = stmt.where(Need.area_id.in_(subtree_ids(filters.area.path)))
     for term in _search_terms(filters.q):
         stmt = stmt.where(
             sa.or_(

@@ -4,6 +4,9 @@ from flask import Blueprint, abort, current_app, flash, redirect, request, sessi
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from portal.areas.forms import chose_next_level
+from portal.areas.services import open_needs_in_area
+from portal.areas.tree import ancestors, choice_for, resolve
 from portal.categories.questions import ask_questions
 from portal.comments.services import thread_for
 from portal.core.params import arg_int, bounded_float
@@ -30,6 +33,9 @@ from portal.voting.services import supported_need_ids
 from portal.workflow.services import Actor, WorkflowError, allowed_moves, transition
 from portal.workflow.statuses import in_order, with_trait
 
+#: How many open needs the hint lists near the pin or in the area.
+NEARBY_LIMIT = 5
+
 bp = Blueprint("needs", __name__)
 
 JUST_SUBMITTED = "just_submitted"
@@ -47,6 +53,7 @@ def index():
             "filters": filters,
             "categories": services.active_categories(),
             "statuses": in_order(with_trait("listed")),
+            "area_choice": choice_for(filters.area),
         },
     )
 
@@ -57,6 +64,14 @@ def _submit_rate_limit() -> str:
 
 def _only_validating() -> bool:
     return bool(request.form.get("_validate"))
+
+
+def _saves_nothing() -> bool:
+    """A live check, or the area's "Choose" button without photos: nothing is
+    saved or processed, so the submission rate limit does not count it."""
+    if _only_validating():
+        return True
+    return chose_next_level() and not any(f.filename for f in request.files.getlist("photos"))
 
 
 def _touched(form: NeedForm) -> set[str]:
@@ -76,7 +91,7 @@ def _q(asked) -> dict:
 
 @bp.route("/needs/new", methods=["GET", "POST"])
 @accepts_photos
-@limiter.limit(_submit_rate_limit, methods=["POST"], exempt_when=_only_validating)
+@limiter.limit(_submit_rate_limit, methods=["POST"], exempt_when=_saves_nothing)
 def new():
     categories = services.active_categories()
     form = NeedForm(categories=categories)
@@ -96,7 +111,10 @@ def new():
         )
 
     valid = form.validate()
-    asked = ask_questions(form.category.data, request.form, check=not _only_validating())
+    choosing = chose_next_level()
+    asked = ask_questions(
+        form.category.data, request.form, check=not (_only_validating() or choosing)
+    )
     if _only_validating():
         # htmx asks as the user leaves a field: answer with the form and its errors,
         # but show errors only for fields the user has already filled in.
@@ -106,6 +124,13 @@ def new():
             context={"form": form, "touched": _touched(form), **_q(asked)},
         )
     photos = receive_form_photos(form)
+    if choosing:  # without JavaScript: the area's next level, nothing saved
+        photos.keep()
+        return render(
+            "needs/new.html",
+            "needs/_form.html",
+            context={"form": form, "touched": set(), "photos": photos, **_q(asked)},
+        )
     if not (valid and asked.ok and photos.ok):
         photos.keep()  # the accepted ones wait for the corrected form
         return render_invalid(
@@ -139,14 +164,23 @@ def submitted():
 
 @bp.get("/needs/similar")
 def similar():
-    """The hint of the need form: similar titles, and open needs near the pin."""
+    """The hint of the need form: similar titles, and open needs near the pin
+    or in the chosen area (at most NEARBY_LIMIT, the nearest first)."""
     title = (request.args.get("title") or "")[:120]
     point = point_or_none(
         bounded_float(request.args.get("lat"), rules.LATITUDE.min, rules.LATITUDE.max),
         bounded_float(request.args.get("lon"), rules.LONGITUDE.min, rules.LONGITUDE.max),
     )
+    area = resolve(request.args.getlist("area")).area
     needs = services.similar_needs(title)
-    nearby = services.nearby_needs(point, exclude=[n.id for n in needs]) if point else []
+    shown = [n.id for n in needs]
+    nearby = services.nearby_needs(point, exclude=shown) if point else []
+    if area is not None and len(nearby) < NEARBY_LIMIT:
+        # The same area's open needs too: "support this instead".
+        shown += [n.id for n in nearby]
+        nearby += [n for n in open_needs_in_area(area.id, limit=NEARBY_LIMIT) if n.id not in shown][
+            : NEARBY_LIMIT - len(nearby)
+        ]
     return render(
         "needs/similar.html",
         "needs/_similar.html",
@@ -155,7 +189,7 @@ def similar():
             "point": point,
             "needs": needs,
             "nearby": nearby,
-            "suggested_area": suggest_area(point),
+            "suggested_area": suggest_area(point) if area is None else None,
             "oob": is_fragment_request(),
         },
     )
@@ -191,6 +225,7 @@ def show(ref: str):
             "thread": thread_for(need=need, user=user),
             "photos": photos_for_need(need),
             "point": public_point(need),
+            "area_trail": ancestors(need.area),
             "now": utcnow(),
         },
     )

@@ -21,6 +21,8 @@ from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import aliased
 
+from portal.areas.models import Area, subtree_ids
+from portal.areas.services import received_by_area
 from portal.auth.models import Role, User
 from portal.categories.models import Category
 from portal.extensions import db
@@ -57,10 +59,13 @@ TYPE_LABELS = {
 
 @dataclass(frozen=True)
 class Period:
-    """An optional date range; `end` is exclusive."""
+    """What a download is narrowed to: an optional date range (`end` is
+    exclusive) and, for the data sets that take one, an area with everything
+    under it (its materialised path)."""
 
     start: datetime | None = None
     end: datetime | None = None
+    area_path: str | None = None
 
 
 @dataclass(frozen=True)
@@ -74,6 +79,8 @@ class Dataset:
     #: In JSON each row also carries a list of rows of another data set.
     nested: tuple[str, str] | None = None  # (key in the row, slug of the data set)
     takes_period: bool = False
+    #: ?area=CODE narrows the rows to that area and everything under it.
+    takes_area: bool = False
 
     @property
     def field_names(self) -> list[str]:
@@ -102,6 +109,13 @@ def _in_period(stmt, column, period: Period):
     return stmt
 
 
+def _in_area(stmt, period: Period):
+    """The needs (joined) of the download's area and everything under it."""
+    if period.area_path is None:
+        return stmt
+    return stmt.where(Need.area_id.in_(subtree_ids(period.area_path)))
+
+
 # --- needs -------------------------------------------------------------------
 
 NEED_FIELDS = (
@@ -121,6 +135,11 @@ NEED_FIELDS = (
         "lon",
         "number",
         _l("Longitude of the need's position rounded to three decimals (about 100 m), or empty."),
+    ),
+    Field(
+        "area_code",
+        "string",
+        _l("Code of the need's area (see the areas data set), or empty."),
     ),
     Field(
         "status",
@@ -151,6 +170,7 @@ def need_rows(batch_size: int, period: Period) -> Iterator[list[Row]]:
             Need.place,
             Need.lat,
             Need.lon,
+            Area.code,
             Need.status,
             Need.outcome,
             Need.channel,
@@ -162,10 +182,11 @@ def need_rows(batch_size: int, period: Period) -> Iterator[list[Row]]:
             Organisation.name_en,
         )
         .join(Category, Category.id == Need.category_id)
+        .outerjoin(Area, Area.id == Need.area_id)
         .outerjoin(Organisation, Organisation.id == Need.assigned_organisation_id)
         .where(Need.is_listed)
     )
-    stmt = _in_period(stmt, Need.created_at, period)
+    stmt = _in_area(_in_period(stmt, Need.created_at, period), period)
     names = [f.name for f in NEED_FIELDS]
     for batch in _batches(stmt, Need.id, batch_size):
         rows = []
@@ -218,7 +239,7 @@ def event_rows(batch_size: int, period: Period) -> Iterator[list[Row]]:
         .outerjoin(Organisation, Organisation.id == TimelineEvent.organisation_id)
         .where(Need.is_listed, TimelineEvent.internal.is_(False))
     )
-    stmt = _in_period(stmt, TimelineEvent.created_at, period)
+    stmt = _in_area(_in_period(stmt, TimelineEvent.created_at, period), period)
     names = [f.name for f in EVENT_FIELDS]
     for batch in _batches(stmt, TimelineEvent.id, batch_size):
         yield [dict(zip(names, row, strict=True)) for row in batch]
@@ -625,6 +646,84 @@ def metric_rows(batch_size: int, period: Period) -> Iterator[list[Row]]:
         yield rows
 
 
+# --- areas and their figures --------------------------------------------------------
+
+AREA_FIELDS = (
+    Field(
+        "area_code", "string", _l("Code of the area; /needs?area= followed by it lists its needs.")
+    ),
+    Field(
+        "parent_code", "string", _l("Code of the area it lies in, or empty for a top-level area.")
+    ),
+    Field("name_zh", "string", _l("Name of the area in Chinese.")),
+    Field("name_en", "string", _l("Name of the area in English.")),
+    Field("level", "integer", _l("0 for a top-level area (e.g. the city), 1 for the areas in it…")),
+    Field("lat", "number", _l("Latitude of the area's centre (WGS 84), or empty.")),
+    Field("lon", "number", _l("Longitude of the area's centre (WGS 84), or empty.")),
+    Field("period_start", "datetime", _l("Start of the period counted (included).")),
+    Field("period_end", "datetime", _l("End of the period counted (excluded).")),
+    Field(
+        "needs_received",
+        "integer",
+        _l("Needs submitted in the period in the area or any area under it."),
+    ),
+    Field(
+        "accepted", "integer", _l("Of the needs routed in the period, those a partner accepted.")
+    ),
+    Field("resolved", "integer", _l("Of those, resolved (and not closed as not resolved).")),
+    Field("resolution_rate", "number", _l("resolved ÷ accepted (0–1), or empty.")),
+    Field("median_days_to_resolution", "number", _l("Median days from routing to resolution.")),
+)
+
+
+def area_rows(batch_size: int, period: Period) -> Iterator[list[Row]]:
+    """Every area (or those of ?area= and under it) with the figures of its
+    whole subtree for the period (by default the last 365 days), computed once
+    for all areas (portal.metrics, grouped by area)."""
+    now = utcnow()
+    end = period.end or now
+    start = period.start or (end - timedelta(days=METRICS_DAYS))
+    scope = {"start": start, "end": end, "area_path": period.area_path}
+    grouped = compute_grouped("area", now=now, **scope)
+    received = received_by_area(**scope)
+    parent = aliased(Area)
+    stmt = sa.select(
+        Area.id,
+        Area.code,
+        parent.code,
+        Area.name_zh,
+        Area.name_en,
+        Area.depth,
+        Area.lat,
+        Area.lon,
+    ).outerjoin(parent, parent.id == Area.parent_id)
+    if period.area_path is not None:
+        stmt = stmt.where(Area.id.in_(subtree_ids(period.area_path)))
+    for batch in _batches(stmt, Area.id, batch_size):
+        rows = []
+        for area_id, code, parent_code, name_zh, name_en, depth, lat, lon in batch:
+            m = grouped.get(area_id) or Metrics(start=start, end=end)
+            rows.append(
+                {
+                    "area_code": code,
+                    "parent_code": parent_code or "",
+                    "name_zh": name_zh,
+                    "name_en": name_en,
+                    "level": depth,
+                    "lat": lat,
+                    "lon": lon,
+                    "period_start": start,
+                    "period_end": end,
+                    "needs_received": received.get(area_id, 0),
+                    "accepted": m.accepted,
+                    "resolved": m.resolved,
+                    "resolution_rate": _rate(m.resolution_rate),
+                    "median_days_to_resolution": m.median_days_to_resolution,
+                }
+            )
+        yield rows
+
+
 # --- the catalogue ---------------------------------------------------------------
 
 DATASETS: dict[str, Dataset] = {
@@ -637,6 +736,7 @@ DATASETS: dict[str, Dataset] = {
             NEED_FIELDS,
             need_rows,
             takes_period=True,
+            takes_area=True,
         ),
         Dataset(
             "events",
@@ -645,6 +745,7 @@ DATASETS: dict[str, Dataset] = {
             EVENT_FIELDS,
             event_rows,
             takes_period=True,
+            takes_area=True,
         ),
         Dataset(
             "projects",
@@ -687,6 +788,19 @@ DATASETS: dict[str, Dataset] = {
             METRIC_FIELDS,
             metric_rows,
             takes_period=True,
+        ),
+        Dataset(
+            "areas",
+            _l("Areas and their figures"),
+            _l(
+                "The tree of areas needs are placed in, with each area's needs received, "
+                "resolution rate and median days to resolution (everything under it "
+                "included) for the period (by default the last 365 days)."
+            ),
+            AREA_FIELDS,
+            area_rows,
+            takes_period=True,
+            takes_area=True,
         ),
     )
 }

@@ -18,6 +18,7 @@ from decimal import Decimal
 from flask import Flask
 from flask_babel import gettext as _
 
+from portal.areas.tree import resolve
 from portal.core.params import bounded_date
 from portal.opendata.datasets import DATASETS, Dataset, Period, json_value
 
@@ -33,7 +34,7 @@ DEFAULT_BATCH_SIZE = 1000
 
 
 class PeriodError(ValueError):
-    """A bad ?start= or ?end=; the message is translated."""
+    """A bad ?start=, ?end= or ?area=; the message is translated."""
 
 
 def get_dataset(slug: str) -> Dataset | None:
@@ -52,15 +53,23 @@ def _parse_day(value: str, name: str) -> date | None:
     return day
 
 
-def parse_period(args) -> Period:
-    """?start= and ?end= as days in UTC, both included."""
+def parse_period(args, *, takes_area: bool = False) -> Period:
+    """?start= and ?end= as days in UTC, both included, and (for the data sets
+    that take one) ?area= as an area code."""
     start = _parse_day(args.get("start", ""), "start")
     end = _parse_day(args.get("end", ""), "end")
     if start and end and end < start:
         raise PeriodError(_("The end date must not be before the start date."))
+    area_path = None
+    if takes_area and args.get("area"):
+        found = resolve(args.getlist("area"))
+        if found.area is None:
+            raise PeriodError(_("No area has this code: see the areas data set."))
+        area_path = found.area.path
     return Period(
         start=datetime.combine(start, datetime.min.time(), UTC) if start else None,
         end=datetime.combine(end + timedelta(days=1), datetime.min.time(), UTC) if end else None,
+        area_path=area_path,
     )
 
 

@@ -56,7 +56,11 @@ def index():
 def download(dataset: str, fmt: str):
     data = services.get_dataset(dataset)
     try:
-        period = services.parse_period(request.args) if data.takes_period else Period()
+        period = (
+            services.parse_period(request.args, takes_area=data.takes_area)
+            if data.takes_period
+            else Period()
+        )
     except services.PeriodError as error:
         return _data_page(status=400, error=str(error))
     batch_size = current_app.config.get("OPENDATA_BATCH_SIZE", services.DEFAULT_BATCH_SIZE)

@@ -18,12 +18,16 @@ from flask_babel import format_date
 from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
 
+from portal.areas.models import Area, subtree_ids
+from portal.areas.services import received_by_area
+from portal.areas.tree import resolve
 from portal.categories.models import Category
 from portal.core.cache import shared
 from portal.core.formatting import fmt_number, fmt_rate
 from portal.core.params import bounded_date, bounded_int
 from portal.extensions import db
 from portal.metrics.services import (
+    DashboardMetrics,
     Metrics,
     compute_dashboard,
     compute_dashboard_public,
@@ -101,15 +105,19 @@ def _parse_day(text: str) -> date | None:
 
 @dataclass
 class Filters:
-    """The dashboard's GET form (start, end, category) as typed, the period and
-    category it means, and what was wrong with it. Bad input never breaks the
-    page: the wrong part falls back to its default and an error says why."""
+    """The dashboard's GET form (start, end, category, area) as typed, the
+    period, category and area it means, and what was wrong with it. Bad input
+    never breaks the page: the wrong part falls back to its default and an
+    error says why."""
 
     start_text: str = ""
     end_text: str = ""
     category_text: str = ""
     period: Period = field(default_factory=Period.default)
     category_id: int | None = None
+    #: The area and everything under it (?area=CODE, or the cascading
+    #: choice's values: the deepest wins).
+    area: Area | None = None
     errors: list[str] = field(default_factory=list)
 
     @classmethod
@@ -126,7 +134,16 @@ class Filters:
                 filters.category_id = category_id
             else:
                 filters.errors.append(_("Choose a category from the list."))
+        if hasattr(args, "getlist") and "area" in args:
+            found = resolve(args.getlist("area"))
+            filters.area = found.area
+            if found.unknown:
+                filters.errors.append(_("Choose an area from the list."))
         return filters
+
+    @property
+    def area_path(self) -> str | None:
+        return self.area.path if self.area is not None else None
 
     def _parse_period(self) -> Period:
         default = Period.default()
@@ -149,6 +166,8 @@ class Filters:
 
     def as_args(self) -> dict[str, str]:
         args = {"start": self.start_text, "end": self.end_text, "category": self.category_text}
+        if self.area is not None:
+            args["area"] = self.area.code
         return {key: value for key, value in args.items() if value}
 
 
@@ -397,7 +416,17 @@ def active_categories() -> list[Category]:
     )
 
 
-def monthly_counts(period: Period, category_id: int | None) -> dict[str, list[int]]:
+def _needs_in_scope(stmt, category_id: int | None, area_path: str | None):
+    if category_id is not None:
+        stmt = stmt.where(Need.category_id == category_id)
+    if area_path is not None:
+        stmt = stmt.where(Need.area_id.in_(subtree_ids(area_path)))
+    return stmt
+
+
+def monthly_counts(
+    period: Period, category_id: int | None, area_path: str | None = None
+) -> dict[str, list[int]]:
     """Needs received, published and resolved in each month of the period, in
     one grouped query (a need resolved twice in a month counts once)."""
     month = month_of(TimelineEvent.created_at).label("month")
@@ -412,9 +441,9 @@ def monthly_counts(period: Period, category_id: int | None) -> dict[str, list[in
         # their own bound parameters.
         .group_by(sa.literal_column("month"), TimelineEvent.move)
     )
-    if category_id is not None:
-        stmt = stmt.join(Need, Need.id == TimelineEvent.need_id).where(
-            Need.category_id == category_id
+    if category_id is not None or area_path is not None:
+        stmt = _needs_in_scope(
+            stmt.join(Need, Need.id == TimelineEvent.need_id), category_id, area_path
         )
     counts = {m: [0] * len(MONTHLY_MOVES) for m in period.months()}
     for key, move, count in db.session.execute(stmt):
@@ -423,13 +452,14 @@ def monthly_counts(period: Period, category_id: int | None) -> dict[str, list[in
     return counts
 
 
-def state_counts(category_id: int | None) -> list[tuple[NeedStatus, int]]:
+def state_counts(
+    category_id: int | None, area_path: str | None = None
+) -> list[tuple[NeedStatus, int]]:
     """Public needs by their status now."""
     stmt = (
         sa.select(Need.status, sa.func.count(Need.id)).where(Need.is_listed).group_by(Need.status)
     )
-    if category_id is not None:
-        stmt = stmt.where(Need.category_id == category_id)
+    stmt = _needs_in_scope(stmt, category_id, area_path)
     found = dict(db.session.execute(stmt).all())
     return [(status, found.get(status, 0)) for status in in_order(with_trait("listed"))]
 
@@ -471,13 +501,14 @@ def round_turnouts(period: Period, now: datetime | None = None) -> list[RoundTur
     ]
 
 
-def _project_scope(stmt, category_id: int | None):
-    if category_id is None:
+def _project_scope(stmt, category_id: int | None, area_path: str | None = None):
+    """Projects carrying a need of the category (and area), when filtered."""
+    if category_id is None and area_path is None:
         return stmt
-    carries = (
-        sa.select(ProjectNeed.project_id)
-        .join(Need, Need.id == ProjectNeed.need_id)
-        .where(Need.category_id == category_id)
+    carries = _needs_in_scope(
+        sa.select(ProjectNeed.project_id).join(Need, Need.id == ProjectNeed.need_id),
+        category_id,
+        area_path,
     )
     return stmt.where(Project.id.in_(carries))
 
@@ -497,12 +528,13 @@ class ProjectSummary:
         return weighted / self.total if self.total else None
 
 
-def project_summary(category_id: int | None) -> ProjectSummary:
+def project_summary(category_id: int | None, area_path: str | None = None) -> ProjectSummary:
     stmt = _project_scope(
         sa.select(
             Project.status, sa.func.count(Project.id), sa.func.avg(Project.progress)
         ).group_by(Project.status),
         category_id,
+        area_path,
     )
     found = {status: (count, avg) for status, count, avg in db.session.execute(stmt)}
     by_status = [
@@ -516,6 +548,7 @@ def project_summary(category_id: int | None) -> ProjectSummary:
         .order_by(Project.progress.desc(), Project.id)
         .limit(TOP_PROJECTS),
         category_id,
+        area_path,
     )
     return ProjectSummary(by_status, list(db.session.scalars(top)))
 
@@ -559,6 +592,44 @@ def ranked_partners(grouped: dict[int, Metrics]) -> tuple[list[RankedRow], int]:
     return rows, len(organisations) - len(with_data)
 
 
+# --- by area -------------------------------------------------------------------------
+
+#: At most this many rows in the table by area (the areas under one area).
+AREA_ROWS = 100
+
+
+@dataclass
+class AreaRow:
+    """One area of the table by area, with everything under it."""
+
+    area: Area
+    received: int
+    metrics: Metrics | None
+
+
+def _by_position(stmt):
+    return stmt.order_by(Area.position, Area.code).limit(AREA_ROWS)
+
+
+def area_rows_shown(area: Area | None) -> list[Area]:
+    """The areas the table by area lists: those directly under the chosen
+    area (the area itself when it has none); without a chosen area the
+    top-level ones, or, when there is only one (the city), those under it.
+    One or two queries."""
+    if area is not None:
+        below = list(
+            db.session.scalars(_by_position(sa.select(Area).where(Area.parent_id == area.id)))
+        )
+        return below or [area]
+    tops = list(db.session.scalars(_by_position(sa.select(Area).where(Area.parent_id.is_(None)))))
+    if len(tops) != 1:
+        return tops
+    below = list(
+        db.session.scalars(_by_position(sa.select(Area).where(Area.parent_id == tops[0].id)))
+    )
+    return below or tops
+
+
 @dataclass
 class Dashboard:
     filters: Filters
@@ -568,6 +639,7 @@ class Dashboard:
     overall: Metrics
     rates: HBarChart
     by_category: list[tuple[Category, Metrics | None]]
+    by_area: list[AreaRow]
     partners: list[RankedRow]
     partners_without_data: int
     rounds: list[RoundTurnout]
@@ -582,28 +654,36 @@ def dashboard(
 ) -> Dashboard:
     live = now is None
     now = now or utcnow()
-    period, category_id = filters.period, filters.category_id
+    period, category_id, area_path = filters.period, filters.category_id, filters.area_path
+    scope = {"category_id": category_id, "area_path": area_path}
     window = {"start": period.start, "end": period.end}
     # As of now, the numbers are shared by every visitor for a few minutes (cache);
     # a given `now` (tests, reports) computes them afresh.
+    numbers: DashboardMetrics
     if live:
-        overall, per_category, per_partner = compute_dashboard_public(
-            category_id=category_id, **window
-        )
+        numbers = compute_dashboard_public(**scope, **window)
     else:
-        overall, per_category, per_partner = compute_dashboard(
-            category_id=category_id, now=now, **window
-        )
+        numbers = compute_dashboard(now=now, **scope, **window)
+    overall, per_category, per_partner, per_area = numbers
 
-    if live:  # months and states as of now: shared like the rates above
+    if live:  # months, states and areas as of now: shared like the rates above
         counts = shared(
-            ("months", period.start, period.end, category_id),
-            lambda: monthly_counts(period, category_id),
+            ("months", period.start, period.end, category_id, area_path),
+            lambda: monthly_counts(period, **scope),
         )
-        states_rows = shared(("states", category_id), lambda: state_counts(category_id))
+        states_rows = shared(("states", category_id, area_path), lambda: state_counts(**scope))
+        received = shared(
+            ("received-by-area", period.start, period.end, category_id, area_path),
+            lambda: received_by_area(**scope, **window),
+        )
     else:
-        counts = monthly_counts(period, category_id)
-        states_rows = state_counts(category_id)
+        counts = monthly_counts(period, **scope)
+        states_rows = state_counts(**scope)
+        received = received_by_area(**scope, **window)
+    by_area = [
+        AreaRow(area, received.get(area.id, 0), per_area.get(area.id))
+        for area in area_rows_shown(filters.area)
+    ]
     series = [_("Received"), _("Published"), _("Resolved")]
     totals = [sum(counts[m][i] for m in counts) for i in range(len(series))]
     monthly = monthly_chart(
@@ -659,7 +739,7 @@ def dashboard(
         series=2,
     )
 
-    projects = project_summary(category_id)
+    projects = project_summary(**scope)
     project_status = hbar_chart(
         "project-status",
         _("Projects by status"),
@@ -686,6 +766,7 @@ def dashboard(
         overall=overall,
         rates=rates,
         by_category=[(c, per_category.get(c.id)) for c in shown],
+        by_area=by_area,
         partners=partners,
         partners_without_data=without_data,
         rounds=rounds,

@@ -16,6 +16,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
 
+from portal.areas.models import any_area_exists
 from portal.audit.services import record
 from portal.auth.models import User
 from portal.categories.models import Category
@@ -500,6 +501,10 @@ def bulk_apply(
     # Needs the screening flags (a listed term, too many links) are published
     # one by one, on the page that shows why (portal.moderation).
     flagged_needs = need_flags(found.values())
+    # Once areas are in use, a need is routed only with its area (the
+    # workflow's check): refused here first, so that publishing with the
+    # routing rule on does not publish a need it cannot route.
+    area_required = any_area_exists()
     for ref in refs:
         need = found.get(ref)
         if need is None:
@@ -515,6 +520,13 @@ def bulk_apply(
             continue
         if action == "route" and "publish" not in moves and "route" not in moves:
             result.failed.append((ref, _("Only needs in triage can be routed.")))
+            continue
+        if (
+            area_required
+            and need.area_id is None
+            and (action == "route" or auto_route_partner(need) is not None)
+        ):
+            result.failed.append((ref, _("Choose the need's area before sending it to a partner.")))
             continue
         try:
             if action == "publish":

@@ -7,6 +7,7 @@ from flask import Blueprint, abort, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from portal.areas.forms import chose_next_level
 from portal.auth.decorators import admin_required, role_required
 from portal.auth.models import Role
 from portal.categories.questions import ask_questions
@@ -456,6 +457,15 @@ def intake():
             "triage/intake.html",
             "needs/_questions.html",
             context={"form": form, **_intake_q(asked)},
+        )
+    if chose_next_level():  # without JavaScript: the area's next level, nothing saved
+        photos = receive_form_photos(form)
+        photos.keep()
+        asked = ask_questions(form.category.data, request.form, check=False)
+        return render(
+            "triage/intake.html",
+            "triage/_intake_form.html",
+            context={"form": form, "photos": photos, **_intake_q(asked)},
         )
     valid = form.validate()
     asked = ask_questions(form.category.data, request.form)

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from portal.areas.models import any_area_exists
 from portal.audit.services import record
 from portal.auth.models import Role, User
 from portal.domain import DomainError
@@ -171,6 +172,13 @@ def _assign(ctx: MoveContext) -> int:
     return ctx.organisation.id
 
 
+def _check_area(ctx: MoveContext) -> None:
+    """A need is routed with its area once areas are in use (a portal without
+    any routes as before)."""
+    if ctx.need.area_id is None and any_area_exists():
+        raise WorkflowError(_("Choose the need's area before sending it to a partner."), "area")
+
+
 def _route(ctx: MoveContext) -> int:
     ctx.need.assigned_organisation_id = ctx.organisation.id
     return _assign(ctx)
@@ -285,6 +293,7 @@ MOVES: dict[str, Move] = {
             {R.ADMIN},
             _l("Sent to a partner"),
             extra=("organisation",),
+            check=_check_area,
             effect=_route,
         ),
         _move(

@@ -13,7 +13,7 @@ from portal.models_base import utcnow
 from portal.needs.models import NeedStatus
 from portal.voting.services import create_round
 from tests.conftest import csrf_token_from
-from tests.factories import make_category, make_need, make_user
+from tests.factories import make_area, make_category, make_need, make_user
 
 PUBLIC = {
     "core.home",
@@ -101,6 +101,7 @@ def world(app):
     }
     _add_project_and_comment(need, users)
     make_category(code="x")  # for the feed and poster URLs that take a category code
+    make_area()  # for the URLs that take an area id
     photo_key = _add_photo(need)
     db.session.commit()
     from portal.open311.models import RequestToken

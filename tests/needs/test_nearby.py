@@ -10,7 +10,7 @@ import pytest
 
 from portal.extensions import db
 from portal.needs.models import NeedStatus
-from tests.factories import make_category, make_need
+from tests.factories import make_area, make_category, make_need
 
 HERE = (39.9042, 116.4074)
 
@@ -109,8 +109,30 @@ def test_the_hint_is_answered_in_the_same_number_of_queries_for_1_or_12_needs(cl
     assert count() == one
 
 
-def test_the_form_asks_for_the_hint_when_the_pin_moves(client, app):
+def test_the_form_asks_for_the_hint_when_the_pin_or_the_area_changes(client, app):
     page = client.get("/needs/new").get_data(as_text=True)
-    assert 'hx-trigger="input delay:400ms from:#title, change from:#lat, change from:#lon"' in page
-    assert 'hx-include="#title, #lat, #lon"' in page
+    assert (
+        'hx-trigger="input delay:400ms from:#title, change from:#lat, change from:#lon, '
+        'change from:closest form"'
+    ) in page
+    assert "hx-include=\"#title, #lat, #lon, [name='area']\"" in page
     assert '<div id="nearby" aria-live="polite"></div>' in page
+
+
+def test_the_hint_lists_the_chosen_areas_open_needs_and_suggests_the_pins_area(client):
+    city = make_area("110000", name_en="Beijing", lat=39.9042, lon=116.4074)
+    district = make_area("110101", city, name_en="Dongcheng", lat=39.9288, lon=116.4160)
+    make_area("110102", city, name_en="Xicheng", lat=39.9123, lon=116.3660)
+    bench, _ = make_need(NeedStatus.OPEN, title="Broken bench by the lake", area=district)
+    make_need(NeedStatus.OPEN, title="Loose paving in another district")
+    db.session.commit()
+    # The area chosen level by level: its open needs, and no suggestion.
+    html = client.get("/needs/similar?title=zzzz&area=110000&area=110101").text
+    assert "Broken bench by the lake" in html and "Loose paving" not in html
+    assert "This position lies in" not in html
+    # A pin without an area: the area with the nearest centre is suggested.
+    html = client.get("/needs/similar?title=zzzz&lat=39.9280&lon=116.4150").text
+    assert "This position lies in Dongcheng." in html
+    # Far from every centre: no suggestion.
+    html = client.get("/needs/similar?title=zzzz&lat=31.2304&lon=121.4737").text
+    assert "This position lies in" not in html

@@ -128,6 +128,7 @@ class World:
 def _seed() -> World:
     """The demo data (partners, categories, needs in every state, projects, a
     round, comments, photos), plus what makes the remaining forms appear."""
+    from portal.areas.models import Area
     from portal.audit.checks import QualityCheckError, draw_sample
     from portal.auth import tokens
     from portal.categories.models import CategoryQuestion
@@ -158,8 +159,9 @@ def _seed() -> World:
     union = users["partner"].organisation
     youth = db.session.scalar(sa.select(Organisation).where(Organisation.name_en.contains("Youth")))
     lights = make_lights_category(default_partner=union)
+    district = db.session.scalar(sa.select(Area).where(Area.parent_id.is_not(None)))
     made = {
-        status: make_need(status, category=lights, partner=union)
+        status: make_need(status, category=lights, partner=union, area=district)
         for status in (
             NeedStatus.OPEN,
             NeedStatus.ROUTED,
@@ -175,12 +177,12 @@ def _seed() -> World:
     )
     due = db.session.scalar(sa.select(Assignment.due_at).where(Assignment.need_id == working.id))
     request_extension(working, users["partner"], due + timedelta(days=7), "More time")
-    transferred = make_need(NeedStatus.ROUTED, category=lights, partner=youth)[0]
+    transferred = make_need(NeedStatus.ROUTED, category=lights, partner=youth, area=district)[0]
     admin = Actor.staff(users["admin"])  # proposes it to the partner, who may decline
     transition(transferred, "transfer", admin, text="Better placed", organisation=union)
     # Co-handling: the partner leads one with a supporter, and supports another.
     add_co_handlers(working, [youth], users["admin"])
-    supported = make_need(NeedStatus.IN_PROGRESS, category=lights, partner=youth)[0]
+    supported = make_need(NeedStatus.IN_PROGRESS, category=lights, partner=youth, area=district)[0]
     add_co_handlers(supported, [union], users["admin"])
     db.session.flush()
     ask_for_input(
@@ -268,6 +270,8 @@ def _seed() -> World:
             "/admin/calendar?start=2026-01-05&n=3",
             f"/needs/new?category={lights.code}",
             f"/staff/needs/new?category={lights.id}",
+            "/admin/areas?parent=110000",
+            "/areas/choices?area=110101",
         ],
         api_key=raw_key,
     )

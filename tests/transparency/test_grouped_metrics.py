@@ -161,7 +161,7 @@ def test_grouped_by_category_equals_compute_per_category(app, period):
 def test_the_dashboards_single_pass_gives_the_same_numbers(app, period):
     """Overall, per category and per partner from one pass over the events."""
     build()
-    overall, per_category, per_partner = compute_dashboard(**period)
+    overall, per_category, per_partner, _per_area = compute_dashboard(**period)
     assert numbers(overall) == numbers(compute(**period))
     assert {k: numbers(m) for k, m in per_category.items()} == {
         k: numbers(m) for k, m in compute_grouped("category", **period).items()
