@@ -158,6 +158,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.partners.views import bp as partner_bp
     from portal.photos.views import bp as photos_bp
     from portal.projects.views import bp as projects_bp
+    from portal.routing.views import bp as routing_bp
     from portal.transparency.views import bp as transparency_bp
     from portal.triage.views import bp as triage_bp
     from portal.voting.views import bp as voting_bp
@@ -192,5 +193,6 @@ def _register_blueprints(app: Flask) -> None:
         photos_bp,
         moderation_bp,
         areas_bp,
+        routing_bp,
     ):
         app.register_blueprint(blueprint)

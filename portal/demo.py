@@ -28,6 +28,7 @@ from portal.partners.models import (
 )
 from portal.photos.demo import add_demo_photos
 from portal.projects.demo import seed_demo_projects
+from portal.routing.services import add_rule
 from portal.voting.services import create_round
 from portal.workdays.models import CalendarDay, DayKind
 from portal.workdays.services import add_working_days, local_today
@@ -441,6 +442,11 @@ def load_demo_data(seed: int = 2026) -> dict[str, int]:
 
     admin = users["admin@huiju.example"]
     areas = seed_demo_areas()
+    # Routing by area beside the categories' default partners: the volunteer
+    # NGO takes every need of Dongcheng's Jianguomen street, the women's
+    # federation the family needs of Chaoyang.
+    add_rule(None, areas["110101008"], orgs["ngo"], admin)
+    add_rule(categories["family"], areas["110105"], orgs["women"], admin)
     now = utcnow()
     needs: list[Need] = []
     for index, (code, title, body, place, final) in enumerate(NEEDS):

@@ -14,6 +14,7 @@ from portal.open311.models import ApiKey, RequestToken
 from portal.partners.models import (
     Assignment,
     AssignmentRequest,
+    CoHandler,
     Organisation,
     OrganisationResource,
 )
@@ -27,6 +28,7 @@ from portal.projects.models import (
     ProjectUpdate,
     ResourceCommitment,
 )
+from portal.routing.models import RoutingRule
 from portal.voting.models import PriorityRound, RoundBallot, RoundItem, RoundVote, Support
 from portal.workdays.models import CalendarDay
 from portal.workflow.models import TimelineEvent
@@ -39,6 +41,8 @@ __all__ = [
     "RequestToken",
     "Assignment",
     "AssignmentRequest",
+    "CoHandler",
+    "RoutingRule",
     "AuditEntry",
     "CalendarDay",
     "Comment",

@@ -242,9 +242,8 @@ def build_form(
     found = offer(name)
     kwargs: dict = {} if bound else {"formdata": None}
     if name in ("route", "transfer"):
-        suggested = need.category.default_partner if name == "route" else None
         kwargs["organisations"] = page["organisations"]
-        kwargs["suggested"] = suggested if suggested and suggested.is_active else None
+        kwargs["suggested"] = page.get("suggestions", {}).get(need.id) if name == "route" else None
     elif name == "add_supporters":
         kwargs["organisations"] = page["organisations"]
     elif name == "ask_input":

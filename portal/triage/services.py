@@ -38,6 +38,7 @@ from portal.partners.models import (
     Organisation,
     RequestState,
 )
+from portal.routing.services import partner_for
 from portal.voting.models import Support
 from portal.workdays.models import CalendarDay
 from portal.workdays.services import add_working_days, is_working_day, local_zone
@@ -311,11 +312,11 @@ def _active_partner(organisation: Organisation | None) -> Organisation:
 
 
 def auto_route_partner(need: Need) -> Organisation | None:
-    """The partner a publish routes to when the routing rule is on."""
-    partner = need.category.default_partner if need.category else None
-    if partner is None or not partner.is_active or not get_flag(ROUTE_ON_PUBLISH):
+    """The partner a publish routes to when automatic routing is on: the best
+    routing rule's, else the category's default partner (portal.routing)."""
+    if not get_flag(ROUTE_ON_PUBLISH):
         return None
-    return partner
+    return partner_for(need)
 
 
 def publish_need(need: Need, admin: User, *, auto_route: bool = True) -> Organisation | None:

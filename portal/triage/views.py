@@ -30,6 +30,7 @@ from portal.partners.models import AssignmentRequest
 from portal.photos.forms import HidePhotoForm
 from portal.photos.services import photos_for_need, receive_form_photos
 from portal.photos.views import accepts_photos
+from portal.routing import services as routing
 from portal.triage import offers, services
 from portal.triage.forms import (
     ASSIGNMENT_LABELS,
@@ -68,6 +69,7 @@ def _row_context(needs) -> dict:
         "categories": services.categories(),
         "organisations": services.active_organisations(),
         "due_defaults": services.default_due_dates(slas),
+        "suggestions": routing.suggestions(needs),
     }
     return {
         **page,
@@ -90,6 +92,7 @@ def _need_context(need) -> dict:
         "organisations": services.active_organisations(),
         "due_defaults": services.default_due_dates({sla}),
         "co_handlers": cohandlers.co_handlers_of(need),
+        "suggestions": routing.suggestions([need]),
     }
     return {
         **page,

@@ -1,0 +1,1 @@
+"""Routing rules: which organisation a need goes to, by category and area."""
