@@ -29,6 +29,8 @@ bp = Blueprint("areas", __name__)
 #: An imported file: at most this many bytes (a city's streets and communities
 #: take a few hundred KB; requests are capped by MAX_CONTENT_LENGTH anyway).
 IMPORT_MAX_BYTES = 900 * 1024
+#: The htmx event a changed area choice sends to the page (the need form's hint listens).
+AREA_CHANGED = "area-changed"
 
 
 # --- the cascading choice ----------------------------------------------------------
@@ -41,7 +43,7 @@ def choices():
     mode = FILTER if request.args.get("mode") == FILTER else FORM
     values = request.args.getlist("area") or request.args.getlist("parent")
     found = tree.resolve(values)
-    return render(
+    response = render(
         "areas/choices.html",
         "areas/_levels.html",
         context={
@@ -51,6 +53,10 @@ def choices():
             "unknown": found.unknown,
         },
     )
+    if is_fragment_request():
+        # Tells the page the area changed (the need form's hint asks again).
+        response.headers["HX-Trigger"] = AREA_CHANGED
+    return response
 
 
 # --- the admin pages of the tree ---------------------------------------------------

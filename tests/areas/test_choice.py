@@ -262,3 +262,10 @@ def test_a_closed_need_keeps_its_area(client, admin, post, city, category):
     assert "This need can no longer be edited." in response.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(Need, need.id).area_id == city.pudong.id
+
+
+def test_a_changed_choice_tells_the_page(client, city):
+    """The need form's hint listens for it to ask again with the new area."""
+    fragment = client.get("/areas/choices?area=310101", headers={"HX-Request": "true"})
+    assert fragment.headers["HX-Trigger"] == "area-changed"
+    assert "HX-Trigger" not in client.get("/areas/choices?area=310101").headers

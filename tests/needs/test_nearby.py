@@ -113,7 +113,7 @@ def test_the_form_asks_for_the_hint_when_the_pin_or_the_area_changes(client, app
     page = client.get("/needs/new").get_data(as_text=True)
     assert (
         'hx-trigger="input delay:400ms from:#title, change from:#lat, change from:#lon, '
-        'change from:closest form"'
+        'area-changed from:body"'
     ) in page
     assert "hx-include=\"#title, #lat, #lon, [name='area']\"" in page
     assert '<div id="nearby" aria-live="polite"></div>' in page
