@@ -86,7 +86,7 @@ def test_within_public_measures_the_public_points_nearest_first():
     ]
 
 
-def test_no_area_is_suggested_while_the_portal_has_none():
+def test_no_area_is_suggested_while_the_portal_has_none(app):
     assert location.suggest_area(TIANANMEN) is None
     assert location.suggest_area(None) is None
 
