@@ -27,6 +27,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from portal.areas.forms import area_field
 from portal.core.params import coerce_id, optional_id
 from portal.forms import FiniteDecimalField, check_day_in_range, clean_text
 from portal.partners.models import ResourceKind
@@ -180,6 +181,9 @@ class ProjectForm(_IdempotencyKeyMixin, _NeedRefsMixin, FlaskForm):
         validators=[InputRequired(_l("Please choose the lead partner."))],
     )
     supporters = SelectMultipleField(_l("Supporting partners (辅责)"), coerce=coerce_id, choices=[])
+    area = area_field(
+        _l("Area (optional)"), _l("Where the project works: a district, a street or a community.")
+    )
     need_refs = _need_refs()
     round_id = HiddenField()
 

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from portal.areas.models import Area
 from portal.extensions import db
 from portal.models_base import UTCDateTime, enum_column, utcnow
 from portal.partners.models import Organisation, OrganisationResource, ResourceKind
@@ -145,6 +146,8 @@ class Project(db.Model):
     target_value: Mapped[int | None] = mapped_column()
     achieved_value: Mapped[int | None] = mapped_column()
     lead_organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id"), index=True)
+    #: Where the project works (portal.areas): optional; /projects?area= lists a subtree.
+    area_id: Mapped[int | None] = mapped_column(sa.ForeignKey("areas.id"))
     status: Mapped[ProjectStatus] = mapped_column(
         enum_column(ProjectStatus), default=ProjectStatus.PLANNED
     )
@@ -167,6 +170,7 @@ class Project(db.Model):
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     lead_organisation: Mapped[Organisation] = relationship()
+    area: Mapped[Area | None] = relationship()
     supporting_organisations: Mapped[list[Organisation]] = relationship(
         secondary=project_supporters, order_by="Organisation.id"
     )
@@ -180,7 +184,11 @@ class Project(db.Model):
         order_by="ResourceCommitment.id", cascade="all, delete-orphan"
     )
 
-    __table_args__ = (sa.Index("ix_projects_status_id", "status", "id"),)
+    __table_args__ = (
+        sa.Index("ix_projects_status_id", "status", "id"),
+        # /projects?area=: the subtree's areas, newest first.
+        sa.Index("ix_projects_area_id", "area_id", "id"),
+    )
 
     def partner_ids(self) -> set[int]:
         return {self.lead_organisation_id} | {o.id for o in self.supporting_organisations}

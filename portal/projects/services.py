@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload, selectinload
 
+from portal.areas.models import Area, subtree_ids
 from portal.audit.services import record
 from portal.auth.models import Role, User
 from portal.domain import DomainError
@@ -94,16 +95,21 @@ class ProjectsPage:
     next_before: int | None
 
 
-def projects_page(status: ProjectStatus | None, before: int | None) -> ProjectsPage:
-    """Newest first, keyset-paginated on the id (index ix_projects_status_id)."""
+def projects_page(
+    status: ProjectStatus | None, before: int | None, area: Area | None = None
+) -> ProjectsPage:
+    """Newest first, keyset-paginated on the id (index ix_projects_status_id),
+    optionally in an area and everything under it (ix_projects_area_id)."""
     stmt = (
         sa.select(Project)
-        .options(joinedload(Project.lead_organisation))
+        .options(joinedload(Project.lead_organisation), joinedload(Project.area))
         .order_by(Project.id.desc())
         .limit(PROJECTS_PER_PAGE + 1)
     )
     if status is not None:
         stmt = stmt.where(Project.status == status)
+    if area is not None:
+        stmt = stmt.where(Project.area_id.in_(subtree_ids(area.path)))
     if before:
         stmt = stmt.where(Project.id < before)
     rows = list(db.session.scalars(stmt))
@@ -117,6 +123,7 @@ def project_for_page(project_id: int) -> Project | None:
         sa.select(Project)
         .options(
             joinedload(Project.lead_organisation),
+            joinedload(Project.area),
             selectinload(Project.supporting_organisations),
             selectinload(Project.need_links).joinedload(ProjectNeed.need),
             selectinload(Project.milestones),
@@ -407,6 +414,7 @@ class ProjectData:
     lead_id: int
     supporter_ids: list[int]
     needs: list[Need]
+    area_id: int | None = None
 
 
 def approve_proposal(
@@ -443,6 +451,7 @@ def create_project(
         budget=data.budget,
         lead_organisation=lead,
         supporting_organisations=supporters,
+        area_id=data.area_id,
         proposal_id=proposal.id if proposal else None,
         round_id=round_.id if round_ else None,
         created_by_id=admin.id,
@@ -462,6 +471,7 @@ def create_project(
             "title": project.title,
             "lead": lead.id,
             "supporting": ",".join(str(o.id) for o in supporters),
+            "area": data.area_id,
             "proposal": proposal.id if proposal else None,
             "round": round_.id if round_ else None,
         },

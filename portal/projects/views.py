@@ -10,6 +10,8 @@ from flask_babel import ngettext
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
+from portal.areas.forms import chose_next_level
+from portal.areas.tree import choice_for, resolve
 from portal.auth.decorators import admin_required
 from portal.comments.services import thread_for
 from portal.core.params import arg_int, bounded_int, bounded_text
@@ -60,11 +62,18 @@ def _viewer():
 def index():
     chosen = request.args.get("status", "")
     chosen_status = ProjectStatus(chosen) if chosen in ProjectStatus._value2member_map_ else None
-    page = services.projects_page(chosen_status, arg_int("before"))
+    area = resolve(request.args.getlist("area")).area
+    page = services.projects_page(chosen_status, arg_int("before"), area)
     return render(
         "projects/index.html",
         "projects/_list.html",
-        context={"page": page, "chosen_status": chosen_status, "statuses": list(ProjectStatus)},
+        context={
+            "page": page,
+            "chosen_status": chosen_status,
+            "statuses": list(ProjectStatus),
+            "area": area,
+            "area_choice": choice_for(area),
+        },
     )
 
 
@@ -479,6 +488,7 @@ def _project_data(form: ProjectForm) -> services.ProjectData | None:
         lead_id=form.lead.data,
         supporter_ids=form.supporters.data or [],
         needs=needs,
+        area_id=form.area.data.id if form.area.data is not None else None,
     )
 
 
@@ -531,6 +541,8 @@ def admin_proposal(proposal_id: int):
 def approve_proposal(proposal_id: int):
     proposal = _proposal_or_404(proposal_id)
     form = _project_form()
+    if chose_next_level():  # without JavaScript: the area's next level, nothing saved
+        return _review_page(proposal, approve_form=form)
     data = _project_data(form) if form.validate() else None
     if data is None:
         return _review_page(proposal, status=422, approve_form=form)
@@ -615,6 +627,8 @@ def admin_new():
         form.need_refs.data = "\n".join(refs)
         return _new_page(form)
     form = _project_form()
+    if chose_next_level():  # without JavaScript: the area's next level, nothing saved
+        return _new_page(form)
     data = _project_data(form) if form.validate() else None
     if data is None:
         return _new_page(form, status=422)
