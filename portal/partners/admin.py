@@ -1,6 +1,6 @@
 """The admin pages of the partner organisations (/admin/partners): their
-details and categories, the resources they offer, and the invitation of their
-staff."""
+details, categories and place in the hierarchy, the resources they offer, and
+the invitation of their staff."""
 
 from __future__ import annotations
 
@@ -14,10 +14,11 @@ from portal.auth.models import ROLE_LABELS
 from portal.categories.services import all_categories
 from portal.core.paging import bounded_page
 from portal.extensions import db
-from portal.forms import EmptyForm, require_token, show_domain_error
+from portal.forms import EmptyForm, require_token, show_domain_error, submit_form
 from portal.htmx import is_fragment_request, redirect_after_post, render, render_invalid
 from portal.i18n import current_locale_code
 from portal.partners import admin_services as services
+from portal.partners import hierarchy
 from portal.partners.forms import InviteStaffForm, OrganisationForm, ResourceForm
 from portal.partners.models import Organisation, OrganisationKind, ResourceKind
 
@@ -61,6 +62,7 @@ def _org_form_data(org: Organisation) -> dict:
         "contact_phone": org.contact_phone,
         "is_active": org.is_active,
         "categories": [c.id for c in org.categories],
+        "parent": org.parent_id,
     }
 
 
@@ -83,11 +85,18 @@ def _resource_form(resource) -> ResourceForm:
     )
 
 
+def _form(org: Organisation | None = None, **kw) -> OrganisationForm:
+    return OrganisationForm(
+        categories=all_categories(), parents=hierarchy.parent_choices(org), **kw
+    )
+
+
 def _partner_context(org: Organisation, **overrides) -> dict:
-    categories = all_categories()
     context = {
         "org": org,
-        "form": OrganisationForm(formdata=None, data=_org_form_data(org), categories=categories),
+        "form": _form(org, formdata=None, data=_org_form_data(org))
+        if "form" not in overrides
+        else overrides["form"],
         "resource_forms": {r.id: _resource_form(r) for r in org.resources},
         "new_resource_form": ResourceForm(formdata=None),
         "invite_form": InviteStaffForm(formdata=None),
@@ -105,43 +114,57 @@ def _partner_context(org: Organisation, **overrides) -> dict:
 @bp.route("/new", methods=["GET", "POST"])
 @admin_required
 def new():
-    form = OrganisationForm(categories=all_categories())
-    if request.method == "POST":
-        if not form.validate():
-            return render_invalid(
-                "partners/admin/new.html",
-                "partners/admin/_form.html",
-                context={"form": form, "org": None},
-            )
-        org = services.create_organisation(_org_values(form), form.categories.data, current_user)
-        db.session.commit()
+    form = _form()
+    if request.method == "GET":
+        return render("partners/admin/new.html", context={"form": form, "org": None})
+
+    def apply():
+        return services.create_organisation(
+            _org_values(form), form.categories.data, current_user, form.parent.data
+        )
+
+    def done(org):
         flash(_("The partner “%(name)s” is created.", name=org.name), "success")
         return redirect_after_post(url_for("partner_admin.edit", org_id=org.id))
-    return render("partners/admin/new.html", context={"form": form, "org": None})
+
+    def again(form):
+        return render_invalid(
+            "partners/admin/new.html",
+            "partners/admin/_form.html",
+            context={"form": form, "org": None},
+        )
+
+    return submit_form(form, apply, done=done, again=again)
 
 
 @bp.route("/<int:org_id>", methods=["GET", "POST"])
 @admin_required
 def edit(org_id: int):
     org = _org_or_404(org_id)
-    if request.method == "POST":
-        form = OrganisationForm(categories=all_categories())
-        if not form.validate():
-            return render_invalid(
-                "partners/admin/edit.html",
-                "partners/admin/_form.html",
-                context=_partner_context(org, form=form),
-            )
-        changed = services.update_organisation(
-            org, _org_values(form), form.categories.data, current_user
+    if request.method == "GET":
+        return render("partners/admin/edit.html", context=_partner_context(org))
+    form = _form(org)
+
+    def apply():
+        return services.update_organisation(
+            org, _org_values(form), form.categories.data, current_user, form.parent.data
         )
-        db.session.commit()
+
+    def done(changed):
         if changed:
             flash(_("The partner is saved."), "success")
         else:
             flash(_("Nothing changed."), "info")
         return redirect_after_post(url_for("partner_admin.edit", org_id=org.id))
-    return render("partners/admin/edit.html", context=_partner_context(org))
+
+    def again(form):
+        return render_invalid(
+            "partners/admin/edit.html",
+            "partners/admin/_form.html",
+            context=_partner_context(org, form=form),
+        )
+
+    return submit_form(form, apply, done=done, again=again)
 
 
 def _section_saved(org: Organisation, fragment: str, anchor: str, message: str):

@@ -1,7 +1,7 @@
 """The rules of the partners' admin pages: organisations, the categories they
-handle, their resources and the invitation of their staff. Every change
-flushes and writes one audit row with the fields that changed; nothing here
-commits (the view commits once)."""
+handle, their place in the hierarchy, their resources and the invitation of
+their staff. Every change flushes and writes one audit row with the fields
+that changed; nothing here commits (the view commits once)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from portal.core.paging import Page, paged
 from portal.domain import DomainError
 from portal.extensions import db
 from portal.notify.services import public_url, queue_email
+from portal.partners import hierarchy
 from portal.partners.models import (
     Organisation,
     OrganisationKind,
@@ -83,27 +84,57 @@ def _set_categories(org: Organisation, category_ids: list[int]) -> tuple[str, st
     return before, _codes(chosen)
 
 
-def create_organisation(values: dict, category_ids: list[int], actor: User) -> Organisation:
+def _parent(parent_id: int | None) -> Organisation | None:
+    if not parent_id:
+        return None
+    parent = db.session.get(Organisation, parent_id)
+    if parent is None:
+        raise PartnerAdminError(_("Choose an organisation from the list."), "parent")
+    return parent
+
+
+def _place(org: Organisation, parent_id: int | None) -> tuple[int | None, int | None] | None:
+    """Put the organisation under another one (None: at the top); the parent's
+    id before and after, or None when it stays where it is."""
+    before = org.parent_id
+    if not hierarchy.move_organisation(org, _parent(parent_id)):
+        return None
+    return before, org.parent_id
+
+
+def create_organisation(
+    values: dict, category_ids: list[int], actor: User, parent_id: int | None = None
+) -> Organisation:
     org = Organisation(**values)
     db.session.add(org)
     org.categories = []
     _set_categories(org, category_ids)
-    db.session.flush()
+    db.session.flush()  # its id, for its path
+    _place(org, parent_id)
     after = {k: v for k, v in values.items() if v not in ("", None)}
     if org.categories:
         after["categories"] = _codes(org.categories)
+    if org.parent_id is not None:
+        after["parent_id"] = org.parent_id
     record(actor, "organisation.create", org, after=after)
     return org
 
 
 def update_organisation(
-    org: Organisation, values: dict, category_ids: list[int], actor: User
+    org: Organisation,
+    values: dict,
+    category_ids: list[int],
+    actor: User,
+    parent_id: int | None = None,
 ) -> bool:
     """False when nothing changed (and nothing is audited)."""
     before, after = apply_changes(org, values)
     changed = _set_categories(org, category_ids)
     if changed is not None:
         before["categories"], after["categories"] = changed
+    moved = _place(org, parent_id)
+    if moved is not None:
+        before["parent_id"], after["parent_id"] = moved
     if not after:
         return False
     db.session.flush()

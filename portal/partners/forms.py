@@ -28,7 +28,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from portal.core.params import coerce_id
+from portal.core.params import coerce_id, optional_id
 from portal.forms import check_day_in_range, clean_text, label_choices, lower_case, too_long
 from portal.partners.models import KIND_LABELS, RESOURCE_LABELS
 from portal.photos.forms import photos_field
@@ -198,12 +198,22 @@ class OrganisationForm(FlaskForm):
             Regexp(r"^[0-9+()\- ]*$", message=_l("Digits, spaces, + - ( ) only.")),
         ],
     )
+    parent = SelectField(
+        _l("Part of"),
+        description=_l(
+            "The organisation above this one, e.g. the city federation of a district union: "
+            "its staff read the needs this one handles and may reassign them."
+        ),
+        coerce=optional_id,
+        validate_choice=False,  # the service checks the choice (not itself, not one below it)
+    )
     is_active = BooleanField(_l("Active (receives needs and is listed)"), default=True)
     categories = SelectMultipleField(_l("Categories it handles"), coerce=coerce_id, choices=[])
 
-    def __init__(self, *args, categories=(), **kwargs):
+    def __init__(self, *args, categories=(), parents=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.categories.choices = [SelectChoice(str(c.id), c.name) for c in categories]
+        self.parent.choices = [("", _l("None: a top-level organisation")), *parents]
 
 
 class ResourceForm(FlaskForm):
