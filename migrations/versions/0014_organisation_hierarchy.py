@@ -1,6 +1,7 @@
-"""The organisations' hierarchy: an organisation's parent and its
-materialised path (the ids from the top down to it, so a subtree is one
-indexed range).
+"""The organisations' hierarchy and the partner admin role: an organisation's
+parent and its materialised path (the ids from the top down to it, so a
+subtree is one indexed range), and the staff who manage their own
+organisation (its staff invitations and resources).
 
 Revision ID: 0014
 Revises: 0013
@@ -32,8 +33,20 @@ def upgrade():
     # Every existing organisation is at the top of its own tree.
     op.execute("UPDATE organisations SET path = '/' || CAST(id AS VARCHAR(20)) || '/'")
 
+    with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column('manages_organisation', sa.Boolean(), server_default=sa.false(), nullable=False)
+        )
+        batch_op.create_check_constraint(
+            batch_op.f('ck_users_manager_is_partner'), "role = 'partner' OR NOT manages_organisation"
+        )
+
 
 def downgrade():
+    with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('ck_users_manager_is_partner'), type_='check')
+        batch_op.drop_column('manages_organisation')
+
     with op.batch_alter_table('organisations', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_organisations_path'))
         batch_op.drop_index(batch_op.f('ix_organisations_parent_id'))

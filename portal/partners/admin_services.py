@@ -1,7 +1,9 @@
 """The rules of the partners' admin pages: organisations, the categories they
-handle, their place in the hierarchy, their resources and the invitation of
-their staff. Every change flushes and writes one audit row with the fields
-that changed; nothing here commits (the view commits once)."""
+handle, their place in the hierarchy, their resources, the invitation of their
+staff and who among them manages the organisation. Every change flushes and
+writes one audit row with the fields that changed; nothing here commits (the
+view commits once). The resources and invitations serve the partner admins'
+own page too (`portal/partners/organisation.py`)."""
 
 from __future__ import annotations
 
@@ -56,6 +58,34 @@ def get_organisation(org_id: int) -> Organisation | None:
         org_id,
         options=[selectinload(Organisation.resources), selectinload(Organisation.categories)],
     )
+
+
+def staff_member(org: Organisation, user_id: int) -> User | None:
+    """One of the organisation's partner staff accounts (none of another's)."""
+    return db.session.scalar(
+        sa.select(User).where(
+            User.id == user_id, User.organisation_id == org.id, User.role == Role.PARTNER
+        )
+    )
+
+
+def set_manager(org: Organisation, user: User, manages: bool, actor: User) -> bool:
+    """Let a staff member manage the organisation's staff invitations and
+    resources, or no longer. False when nothing changes."""
+    if user.organisation_id != org.id or user.role != Role.PARTNER:
+        raise PartnerAdminError(_("Only this organisation's staff can manage it."))
+    if user.manages_organisation == manages:
+        return False
+    user.manages_organisation = manages
+    db.session.flush()
+    record(
+        actor,
+        "user.manages_organisation",
+        user,
+        before={"manages_organisation": not manages, "organisation_id": org.id},
+        after={"manages_organisation": manages, "organisation_id": org.id},
+    )
+    return True
 
 
 def staff_of(org: Organisation) -> list[User]:
