@@ -133,6 +133,26 @@ class TransferForm(FlaskForm):
             raise ValidationError(_l("Choose another, active partner organisation."))
 
 
+class ReassignForm(FlaskForm):
+    """An organisation above the lead moves the need to another organisation
+    of its own subtree (itself included)."""
+
+    organisation = SelectField(
+        _l("Organisation that takes the need over"),
+        coerce=coerce_id,
+        validate_choice=False,  # checked below, with our own translated message
+    )
+    reason = _reason(_l("Why this organisation? (public, on the need's timeline)"))
+
+    def set_choices(self, choices: list[tuple[int, str]], placeholder: str) -> None:
+        self.organisation.choices = [("", placeholder), *choices]
+
+    def validate_organisation(self, field):
+        valid = {value for value, _label in field.choices if value != ""}
+        if field.data not in valid:
+            raise ValidationError(_l("Choose one of your organisations."))
+
+
 class InputForm(FlaskForm):
     text = _reason(
         _l("Your input (the lead partner and the administrators read it)"),
