@@ -14,11 +14,11 @@ import pytest
 import sqlalchemy as sa
 
 from portal.audit.models import AuditEntry
-from portal.auth.models import Role
+from portal.auth.models import Role, User
 from portal.extensions import db
 from portal.metrics.services import compute
 from portal.models_base import utcnow
-from portal.needs.models import NeedStatus
+from portal.needs.models import Need, NeedStatus
 from portal.partners import hierarchy
 from portal.partners.cohandlers import add_co_handlers
 from portal.partners.models import Assignment, AssignmentState, Organisation
@@ -550,3 +550,27 @@ def test_an_inactive_organisation_is_not_a_choice(client, login, tree):
     assert str(org.id) not in form["options"]["reassign-organisation"]
     assert response.status_code == 422
     assert fresh(tree.needs["child"]).assigned_organisation_id == tree.org("child").id
+
+
+# --- the demo data ---------------------------------------------------------------------
+
+
+def test_the_demo_has_a_district_union_under_the_city_federation(client, login):
+    from portal.demo import load_demo_data
+
+    load_demo_data()
+    db.session.commit()
+    city = db.session.scalar(sa.select(Organisation).where(Organisation.name_zh == "市总工会"))
+    district = db.session.scalar(
+        sa.select(Organisation).where(Organisation.name_zh == "东城区总工会")
+    )
+    assert district.parent_id == city.id and district.path == f"/{city.id}/{district.id}/"
+    handled = db.session.scalar(sa.select(Need).where(Need.assigned_organisation_id == district.id))
+    assert handled.status == NeedStatus.IN_PROGRESS
+    manager = db.session.scalar(sa.select(User).where(User.email == "union-admin@huiju.example"))
+    assert manager.is_partner_admin and manager.organisation_id == city.id
+
+    login(manager)
+    html = client.get(f"/partner/needs/{handled.ref}").get_data(as_text=True)
+    assert "Handled by Dongcheng District Federation of Trade Unions" in html
+    assert client.get("/partner/organisation").status_code == 200
