@@ -243,6 +243,10 @@ def invite_staff(
     reset token) lets its owner choose one, which also confirms the address."""
     email = email.strip().lower()
     if _email_taken(email):
+        if not actor.is_admin:  # a partner admin: the Users page is not theirs
+            raise PartnerAdminError(
+                _("An account with this e-mail address already exists."), "email"
+            )
         raise PartnerAdminError(
             _(
                 "An account with this e-mail address already exists. "

@@ -63,6 +63,7 @@ def within(organisation_id: int) -> sa.ColumnElement[bool]:
 
 
 def has_organisations_below(organisation: Organisation) -> bool:
+    """Whether any organisation lies under this one (one indexed probe)."""
     return bool(
         db.session.scalar(sa.select(sa.exists().where(subtree(organisation.path, strict=True))))
     )
@@ -153,4 +154,3 @@ def move_organisation(organisation: Organisation, parent: Organisation | None) -
         if isinstance(obj, Organisation) and obj.path.startswith(old_path):
             db.session.expire(obj, ["path"])
     return True
-

@@ -191,7 +191,9 @@ def test_the_partner_admin_invites_staff_of_their_own_organisation(client, login
         {"email": union["staff"].email, "display_name": "Again"},
     )
     assert response.status_code == 422
-    assert "An account with this e-mail address already exists." in response.get_data(as_text=True)
+    html = response.get_data(as_text=True)
+    assert "An account with this e-mail address already exists." in html
+    assert "Users page" not in html  # not theirs
     assert len(db.session.scalars(sa.select(OutboxEmail)).all()) == 1
 
 
