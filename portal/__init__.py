@@ -155,6 +155,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.opendata.views import bp as opendata_bp
     from portal.partners.admin import bp as partner_admin_bp
     from portal.partners.directory import bp as directory_bp
+    from portal.partners.organisation import bp as partner_org_bp
     from portal.partners.views import bp as partner_bp
     from portal.photos.views import bp as photos_bp
     from portal.projects.views import bp as projects_bp
@@ -182,6 +183,7 @@ def _register_blueprints(app: Flask) -> None:
         categories_bp,
         workdays_bp,
         partner_bp,
+        partner_org_bp,
         projects_bp,
         comments_bp,
         directory_bp,

@@ -38,6 +38,8 @@ from portal.workflow.services import PATH_TO, Actor, transition
 DEMO_ACCOUNTS = [
     ("admin@huiju.example", "demo-admin-pass-2026", "admin"),
     ("union@huiju.example", "demo-partner-pass-2026", "partner"),
+    # The city federation's partner admin: invites its staff, keeps its resources.
+    ("union-admin@huiju.example", "demo-partner-pass-2026", "partner"),
     ("youth@huiju.example", "demo-partner-pass-2026", "partner"),
     ("member@huiju.example", "demo-member-pass-2026", "member"),
 ]
@@ -91,7 +93,19 @@ ORGANISATIONS = [
         "为老年人和残障人士提供上门服务和社区活动。",
         "Home visits and community activities for older and disabled people.",
     ),
+    (
+        "district_union",
+        "东城区总工会",
+        "Dongcheng District Federation of Trade Unions",
+        OrganisationKind.UNION,
+        "市总工会下属的区总工会，就近服务东城区职工。",
+        "The city federation's district union, serving Dongcheng's workers close to home.",
+    ),
 ]
+
+#: The organisations' hierarchy: a district union under the city federation,
+#: whose staff read what the district handles and may reassign it.
+PARENTS = {"district_union": "union"}
 
 CATEGORIES = [
     ("workers", "职工权益", "Workers' rights", "union", 3, 15),
@@ -370,7 +384,18 @@ NEEDS = [
         "No. 80 Middle School",
         NeedStatus.OPEN,
     ),
+    (
+        "workers",
+        "快递员冬季缺少取暖歇脚点",
+        "东四一带快递员很多，冬天送件间隙没有可以取暖、喝热水的地方，希望就近设立暖心驿站。",
+        "东城区东四北大街",
+        NeedStatus.IN_PROGRESS,
+    ),
 ]
+
+#: Needs routed to another partner than their category's (by title): the
+#: district union handles one, and the city federation reads it from above.
+ROUTED_TO = {"快递员冬季缺少取暖歇脚点": "district_union"}
 
 
 TEXTS = {
@@ -400,6 +425,8 @@ def load_demo_data(seed: int = 2026) -> dict[str, int]:
         )
         db.session.add(org)
         orgs[key] = org
+    for key, parent in PARENTS.items():
+        orgs[key].parent = orgs[parent]  # its path follows when it is inserted
     categories: dict[str, Category] = {}
     for position, (code, zh, en, org_key, response_days, resolution_days) in enumerate(CATEGORIES):
         category = Category(
@@ -416,6 +443,7 @@ def load_demo_data(seed: int = 2026) -> dict[str, int]:
 
     for category_code, _zh, _en, org_key, _r, _s in CATEGORIES:
         orgs[org_key].categories.append(categories[category_code])
+    orgs["district_union"].categories.append(categories["workers"])
     for org_key, kind, description in RESOURCES:
         orgs[org_key].resources.append(OrganisationResource(kind=kind, description=description))
     for day, kind, name in CALENDAR:
@@ -433,6 +461,7 @@ def load_demo_data(seed: int = 2026) -> dict[str, int]:
         )
         if email.startswith("union"):
             user.organisation = orgs["union"]
+            user.manages_organisation = email.startswith("union-admin")
         elif email.startswith("youth"):
             user.organisation = orgs["youth"]
         user.set_password(password)
@@ -466,7 +495,7 @@ def load_demo_data(seed: int = 2026) -> dict[str, int]:
             ),
             Actor.public(),
         )
-        partner = category.default_partner
+        partner = orgs[ROUTED_TO[title]] if title in ROUTED_TO else category.default_partner
         staff = _partner_staff(partner, users)
         for move in PATH_TO[final]:
             if move in ("accept", "start", "resolve"):

@@ -3,7 +3,7 @@ anywhere) go to an organisation; the most specific rule wins, the admins'
 order breaks ties, and the category's default partner stays the fallback.
 
 Revision ID: 0015
-Revises: 0013
+Revises: 0014
 Create Date: 2026-12-08 01:30:00.000000
 """
 from alembic import op
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0015'
-down_revision = '0013'
+down_revision = '0014'
 branch_labels = None
 depends_on = None
 

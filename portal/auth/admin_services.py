@@ -50,17 +50,16 @@ def change_role(user: User, role: Role, organisation: Organisation | None, actor
     if user.role == role and user.organisation_id == new_org_id:
         return False
     before = {"role": user.role.value, "organisation_id": user.organisation_id}
+    after = {"role": role.value, "organisation_id": new_org_id}
+    if user.manages_organisation:
+        # Managing one organisation does not carry over to another role or organisation.
+        before["manages_organisation"], after["manages_organisation"] = True, False
+        user.manages_organisation = False
     user.role = role
     user.organisation = organisation
     user.end_all_sessions()
     db.session.flush()
-    record(
-        actor,
-        "user.role_change",
-        user,
-        before=before,
-        after={"role": role.value, "organisation_id": new_org_id},
-    )
+    record(actor, "user.role_change", user, before=before, after=after)
     return True
 
 

@@ -57,3 +57,18 @@ def member_required(view):
         return view(*args, **kwargs)
 
     return wrapped
+
+
+def partner_admin_required(view):
+    """A partner's own admin pages: staff who manage their organisation
+    (`User.manages_organisation`); other staff and every other role get 403."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        if not current_user.is_partner_admin:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapped

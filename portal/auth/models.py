@@ -55,6 +55,9 @@ class User(UserMixin, db.Model):
     organisation_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("organisations.id"), index=True
     )
+    #: Partner staff who manage their own organisation: invite its staff and
+    #: keep its resources (portal admins grant it on the partner's admin page).
+    manages_organisation: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     locale: Mapped[str] = mapped_column(sa.String(10), default="")
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -85,6 +88,9 @@ class User(UserMixin, db.Model):
     __table_args__ = (
         sa.CheckConstraint(
             "role != 'partner' OR organisation_id IS NOT NULL", name="partner_has_organisation"
+        ),
+        sa.CheckConstraint(
+            "role = 'partner' OR NOT manages_organisation", name="manager_is_partner"
         ),
     )
 
@@ -138,6 +144,11 @@ class User(UserMixin, db.Model):
     def is_staff(self) -> bool:
         """Admins and partner staff: two-factor sign-in, short sessions, no remember-me."""
         return self.role in (Role.ADMIN, Role.PARTNER)
+
+    @property
+    def is_partner_admin(self) -> bool:
+        """Partner staff who manage their own organisation's staff and resources."""
+        return self.role == Role.PARTNER and self.manages_organisation
 
     @property
     def has_two_factor(self) -> bool:

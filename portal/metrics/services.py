@@ -37,9 +37,11 @@ from portal.partners.models import OPEN_ASSIGNMENT_STATES, Assignment
 from portal.workdays.services import add_working_days, overrides_between
 from portal.workflow.models import TimelineEvent
 
+#: The moves that give a partner a need to answer, with its own deadlines (a
+#: reassignment by an organisation above the lead counts as a routing).
+ROUTING_MOVES = ("route", "transfer", "reassign")
 LOOP_MOVES = (
-    "route",
-    "transfer",
+    *ROUTING_MOVES,
     "accept",
     "decline",
     "decline_transfer",
@@ -144,9 +146,7 @@ def _tally(
 
     # Needs with a routing in the period (and scope), then their whole loop
     # history — as plain rows: building ORM objects cost most of the time.
-    routed_needs = sa.select(TimelineEvent.need_id).where(
-        TimelineEvent.move.in_(("route", "transfer"))
-    )
+    routed_needs = sa.select(TimelineEvent.need_id).where(TimelineEvent.move.in_(ROUTING_MOVES))
     if organisation_id is not None:
         routed_needs = routed_needs.where(TimelineEvent.organisation_id == organisation_id)
     if start is not None:
@@ -193,7 +193,7 @@ def _tally(
         first_routed: dict[int, datetime] = {}
         for event in events:
             org = event.organisation_id
-            if event.move in ("route", "transfer"):
+            if event.move in ROUTING_MOVES:
                 in_scope = organisation_id is None or org == organisation_id
                 if in_scope and in_period(event.created_at):
                     pending[org] = event.created_at

@@ -1,25 +1,24 @@
 """The admin pages of the partner organisations (/admin/partners): their
-details and categories, the resources they offer, and the invitation of their
-staff."""
+details, categories and place in the hierarchy, the resources they offer, the
+invitation of their staff and who among them manages the organisation."""
 
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy.exc import IntegrityError
 
 from portal.auth.decorators import admin_required
-from portal.auth.models import ROLE_LABELS
 from portal.categories.services import all_categories
 from portal.core.paging import bounded_page
 from portal.extensions import db
-from portal.forms import EmptyForm, require_token, show_domain_error
-from portal.htmx import is_fragment_request, redirect_after_post, render, render_invalid
-from portal.i18n import current_locale_code
+from portal.forms import require_token, submit_form
+from portal.htmx import redirect_after_post, render, render_invalid
 from portal.partners import admin_services as services
-from portal.partners.forms import InviteStaffForm, OrganisationForm, ResourceForm
-from portal.partners.models import Organisation, OrganisationKind, ResourceKind
+from portal.partners import hierarchy
+from portal.partners.forms import OrganisationForm
+from portal.partners.models import Organisation, OrganisationKind
+from portal.partners.sections import STAFF, Sections, section_context
 
 bp = Blueprint("partner_admin", __name__, url_prefix="/admin/partners")
 
@@ -61,6 +60,7 @@ def _org_form_data(org: Organisation) -> dict:
         "contact_phone": org.contact_phone,
         "is_active": org.is_active,
         "categories": [c.id for c in org.categories],
+        "parent": org.parent_id,
     }
 
 
@@ -77,170 +77,131 @@ def _org_values(form: OrganisationForm) -> dict:
     }
 
 
-def _resource_form(resource) -> ResourceForm:
-    return ResourceForm(
-        formdata=None, data={"kind": resource.kind.value, "description": resource.description}
+def _form(org: Organisation | None = None, **kw) -> OrganisationForm:
+    return OrganisationForm(
+        categories=all_categories(), parents=hierarchy.parent_choices(org), **kw
     )
 
 
 def _partner_context(org: Organisation, **overrides) -> dict:
-    categories = all_categories()
-    context = {
-        "org": org,
-        "form": OrganisationForm(formdata=None, data=_org_form_data(org), categories=categories),
-        "resource_forms": {r.id: _resource_form(r) for r in org.resources},
-        "new_resource_form": ResourceForm(formdata=None),
-        "invite_form": InviteStaffForm(formdata=None),
-        "button_form": EmptyForm(formdata=None),
-        "staff": services.staff_of(org),
-        "role_labels": ROLE_LABELS,
-        "notice": None,
-    }
-    if "resource_forms" in overrides:
-        context["resource_forms"].update(overrides.pop("resource_forms"))
-    context.update(overrides)
-    return context
+    if "form" not in overrides:
+        overrides["form"] = _form(org, formdata=None, data=_org_form_data(org))
+    return section_context(org, SECTIONS, may_set_managers=True, **overrides)
+
+
+SECTIONS = Sections(
+    page="partners/admin/edit.html",
+    blueprint="partner_admin",
+    page_view="edit",
+    context=_partner_context,
+    url_args=lambda org: {"org_id": org.id},
+)
 
 
 @bp.route("/new", methods=["GET", "POST"])
 @admin_required
 def new():
-    form = OrganisationForm(categories=all_categories())
-    if request.method == "POST":
-        if not form.validate():
-            return render_invalid(
-                "partners/admin/new.html",
-                "partners/admin/_form.html",
-                context={"form": form, "org": None},
-            )
-        org = services.create_organisation(_org_values(form), form.categories.data, current_user)
-        db.session.commit()
+    form = _form()
+    if request.method == "GET":
+        return render("partners/admin/new.html", context={"form": form, "org": None})
+
+    def apply():
+        return services.create_organisation(
+            _org_values(form), form.categories.data, current_user, form.parent.data
+        )
+
+    def done(org):
         flash(_("The partner “%(name)s” is created.", name=org.name), "success")
         return redirect_after_post(url_for("partner_admin.edit", org_id=org.id))
-    return render("partners/admin/new.html", context={"form": form, "org": None})
+
+    def again(form):
+        return render_invalid(
+            "partners/admin/new.html",
+            "partners/admin/_form.html",
+            context={"form": form, "org": None},
+        )
+
+    return submit_form(form, apply, done=done, again=again)
 
 
 @bp.route("/<int:org_id>", methods=["GET", "POST"])
 @admin_required
 def edit(org_id: int):
     org = _org_or_404(org_id)
-    if request.method == "POST":
-        form = OrganisationForm(categories=all_categories())
-        if not form.validate():
-            return render_invalid(
-                "partners/admin/edit.html",
-                "partners/admin/_form.html",
-                context=_partner_context(org, form=form),
-            )
-        changed = services.update_organisation(
-            org, _org_values(form), form.categories.data, current_user
+    if request.method == "GET":
+        return render("partners/admin/edit.html", context=_partner_context(org))
+    form = _form(org)
+
+    def apply():
+        return services.update_organisation(
+            org, _org_values(form), form.categories.data, current_user, form.parent.data
         )
-        db.session.commit()
+
+    def done(changed):
         if changed:
             flash(_("The partner is saved."), "success")
         else:
             flash(_("Nothing changed."), "info")
         return redirect_after_post(url_for("partner_admin.edit", org_id=org.id))
-    return render("partners/admin/edit.html", context=_partner_context(org))
 
+    def again(form):
+        return render_invalid(
+            "partners/admin/edit.html",
+            "partners/admin/_form.html",
+            context=_partner_context(org, form=form),
+        )
 
-def _section_saved(org: Organisation, fragment: str, anchor: str, message: str):
-    """htmx swaps the fresh section in place; a plain request goes back to the page."""
-    if is_fragment_request():
-        return render(fragment, context=_partner_context(org, notice=message))
-    flash(message, "success")
-    return redirect_after_post(url_for("partner_admin.edit", org_id=org.id) + anchor)
-
-
-def _resources_invalid(org: Organisation, **overrides):
-    return render_invalid(
-        "partners/admin/edit.html",
-        "partners/admin/_resources.html",
-        context=_partner_context(org, **overrides),
-    )
+    return submit_form(form, apply, done=done, again=again)
 
 
 @bp.post("/<int:org_id>/resources")
 @admin_required
 def add_resource(org_id: int):
-    org = _org_or_404(org_id)
-    form = ResourceForm()
-    if not form.validate():
-        return _resources_invalid(org, new_resource_form=form)
-    services.add_resource(org, ResourceKind(form.kind.data), form.description.data, current_user)
-    db.session.commit()
-    return _section_saved(
-        org, "partners/admin/_resources.html", "#resources", _("The resource is added.")
-    )
-
-
-def _resource_or_404(org: Organisation, resource_id: int):
-    resource = services.get_resource(org, resource_id)
-    if resource is None:
-        abort(404)
-    return resource
+    return SECTIONS.add_resource(_org_or_404(org_id))
 
 
 @bp.post("/<int:org_id>/resources/<int:resource_id>")
 @admin_required
 def update_resource(org_id: int, resource_id: int):
-    org = _org_or_404(org_id)
-    resource = _resource_or_404(org, resource_id)
-    form = ResourceForm()
-    if not form.validate():
-        return _resources_invalid(org, resource_forms={resource.id: form})
-    changed = services.update_resource(
-        org, resource, ResourceKind(form.kind.data), form.description.data, current_user
-    )
-    db.session.commit()
-    message = _("The resource is saved.") if changed else _("Nothing changed.")
-    return _section_saved(org, "partners/admin/_resources.html", "#resources", message)
+    return SECTIONS.update_resource(_org_or_404(org_id), resource_id)
 
 
 @bp.post("/<int:org_id>/resources/<int:resource_id>/remove")
 @admin_required
 def remove_resource(org_id: int, resource_id: int):
-    org = _org_or_404(org_id)
-    resource = _resource_or_404(org, resource_id)
-    require_token()
-    services.remove_resource(org, resource, current_user)
-    db.session.commit()
-    return _section_saved(
-        org, "partners/admin/_resources.html", "#resources", _("The resource is removed.")
-    )
+    return SECTIONS.remove_resource(_org_or_404(org_id), resource_id)
 
 
 @bp.post("/<int:org_id>/staff")
 @admin_required
 def invite_staff(org_id: int):
+    return SECTIONS.invite_staff(_org_or_404(org_id))
+
+
+def _staff_member_or_404(org: Organisation, user_id: int):
+    user = services.staff_member(org, user_id)
+    if user is None:
+        abort(404)
+    return user
+
+
+@bp.post("/<int:org_id>/staff/<int:user_id>/manager")
+@admin_required
+def set_manager(org_id: int, user_id: int):
+    """Let a staff member manage the organisation (its invitations and
+    resources, on /partner/organisation), or no longer."""
     org = _org_or_404(org_id)
-    form = InviteStaffForm()
-
-    def invalid():
-        return render_invalid(
-            "partners/admin/edit.html",
-            "partners/admin/_staff.html",
-            context=_partner_context(org, invite_form=form),
+    user = _staff_member_or_404(org, user_id)
+    require_token()
+    manages = request.form.get("manages") == "1"
+    changed = services.set_manager(org, user, manages, current_user)
+    db.session.commit()
+    if not changed:
+        message = _("Nothing changed.")
+    elif manages:
+        message = _(
+            "%(name)s now manages the organisation's staff and resources.", name=user.display_name
         )
-
-    if not form.validate():
-        return invalid()
-    try:
-        user = services.invite_staff(
-            org, form.email.data, form.display_name.data, current_user, current_locale_code()
-        )
-        db.session.commit()
-    except (services.PartnerAdminError, IntegrityError) as error:
-        db.session.rollback()
-        if not isinstance(error, services.PartnerAdminError):
-            error = services.PartnerAdminError(
-                _("An account with this e-mail address already exists."), "email"
-            )
-        show_domain_error(form, error)
-        return invalid()
-    return _section_saved(
-        org,
-        "partners/admin/_staff.html",
-        "#staff",
-        _("An invitation is on its way to %(email)s.", email=user.email),
-    )
+    else:
+        message = _("%(name)s no longer manages the organisation.", name=user.display_name)
+    return SECTIONS.saved(org, STAFF, "#staff", message)

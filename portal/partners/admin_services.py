@@ -1,7 +1,9 @@
 """The rules of the partners' admin pages: organisations, the categories they
-handle, their resources and the invitation of their staff. Every change
-flushes and writes one audit row with the fields that changed; nothing here
-commits (the view commits once)."""
+handle, their place in the hierarchy, their resources, the invitation of their
+staff and who among them manages the organisation. Every change flushes and
+writes one audit row with the fields that changed; nothing here commits (the
+view commits once). The resources and invitations serve the partner admins'
+own page too (`portal/partners/organisation.py`)."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from portal.core.paging import Page, paged
 from portal.domain import DomainError
 from portal.extensions import db
 from portal.notify.services import public_url, queue_email
+from portal.partners import hierarchy
 from portal.partners.models import (
     Organisation,
     OrganisationKind,
@@ -57,6 +60,34 @@ def get_organisation(org_id: int) -> Organisation | None:
     )
 
 
+def staff_member(org: Organisation, user_id: int) -> User | None:
+    """One of the organisation's partner staff accounts (none of another's)."""
+    return db.session.scalar(
+        sa.select(User).where(
+            User.id == user_id, User.organisation_id == org.id, User.role == Role.PARTNER
+        )
+    )
+
+
+def set_manager(org: Organisation, user: User, manages: bool, actor: User) -> bool:
+    """Let a staff member manage the organisation's staff invitations and
+    resources, or no longer. False when nothing changes."""
+    if user.organisation_id != org.id or user.role != Role.PARTNER:
+        raise PartnerAdminError(_("Only this organisation's staff can manage it."))
+    if user.manages_organisation == manages:
+        return False
+    user.manages_organisation = manages
+    db.session.flush()
+    record(
+        actor,
+        "user.manages_organisation",
+        user,
+        before={"manages_organisation": not manages, "organisation_id": org.id},
+        after={"manages_organisation": manages, "organisation_id": org.id},
+    )
+    return True
+
+
 def staff_of(org: Organisation) -> list[User]:
     return list(
         db.session.scalars(
@@ -83,27 +114,57 @@ def _set_categories(org: Organisation, category_ids: list[int]) -> tuple[str, st
     return before, _codes(chosen)
 
 
-def create_organisation(values: dict, category_ids: list[int], actor: User) -> Organisation:
+def _parent(parent_id: int | None) -> Organisation | None:
+    if not parent_id:
+        return None
+    parent = db.session.get(Organisation, parent_id)
+    if parent is None:
+        raise PartnerAdminError(_("Choose an organisation from the list."), "parent")
+    return parent
+
+
+def _place(org: Organisation, parent_id: int | None) -> tuple[int | None, int | None] | None:
+    """Put the organisation under another one (None: at the top); the parent's
+    id before and after, or None when it stays where it is."""
+    before = org.parent_id
+    if not hierarchy.move_organisation(org, _parent(parent_id)):
+        return None
+    return before, org.parent_id
+
+
+def create_organisation(
+    values: dict, category_ids: list[int], actor: User, parent_id: int | None = None
+) -> Organisation:
     org = Organisation(**values)
     db.session.add(org)
     org.categories = []
     _set_categories(org, category_ids)
-    db.session.flush()
+    db.session.flush()  # its id, for its path
+    _place(org, parent_id)
     after = {k: v for k, v in values.items() if v not in ("", None)}
     if org.categories:
         after["categories"] = _codes(org.categories)
+    if org.parent_id is not None:
+        after["parent_id"] = org.parent_id
     record(actor, "organisation.create", org, after=after)
     return org
 
 
 def update_organisation(
-    org: Organisation, values: dict, category_ids: list[int], actor: User
+    org: Organisation,
+    values: dict,
+    category_ids: list[int],
+    actor: User,
+    parent_id: int | None = None,
 ) -> bool:
     """False when nothing changed (and nothing is audited)."""
     before, after = apply_changes(org, values)
     changed = _set_categories(org, category_ids)
     if changed is not None:
         before["categories"], after["categories"] = changed
+    moved = _place(org, parent_id)
+    if moved is not None:
+        before["parent_id"], after["parent_id"] = moved
     if not after:
         return False
     db.session.flush()
@@ -182,6 +243,10 @@ def invite_staff(
     reset token) lets its owner choose one, which also confirms the address."""
     email = email.strip().lower()
     if _email_taken(email):
+        if not actor.is_admin:  # a partner admin: the Users page is not theirs
+            raise PartnerAdminError(
+                _("An account with this e-mail address already exists."), "email"
+            )
         raise PartnerAdminError(
             _(
                 "An account with this e-mail address already exists. "

@@ -28,7 +28,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from portal.core.params import coerce_id
+from portal.core.params import coerce_id, optional_id
 from portal.forms import check_day_in_range, clean_text, label_choices, lower_case, too_long
 from portal.partners.models import KIND_LABELS, RESOURCE_LABELS
 from portal.photos.forms import photos_field
@@ -133,6 +133,26 @@ class TransferForm(FlaskForm):
             raise ValidationError(_l("Choose another, active partner organisation."))
 
 
+class ReassignForm(FlaskForm):
+    """An organisation above the lead moves the need to another organisation
+    of its own subtree (itself included)."""
+
+    organisation = SelectField(
+        _l("Organisation that takes the need over"),
+        coerce=coerce_id,
+        validate_choice=False,  # checked below, with our own translated message
+    )
+    reason = _reason(_l("Why this organisation? (public, on the need's timeline)"))
+
+    def set_choices(self, choices: list[tuple[int, str]], placeholder: str) -> None:
+        self.organisation.choices = [("", placeholder), *choices]
+
+    def validate_organisation(self, field):
+        valid = {value for value, _label in field.choices if value != ""}
+        if field.data not in valid:
+            raise ValidationError(_l("Choose one of your organisations."))
+
+
 class InputForm(FlaskForm):
     text = _reason(
         _l("Your input (the lead partner and the administrators read it)"),
@@ -198,12 +218,22 @@ class OrganisationForm(FlaskForm):
             Regexp(r"^[0-9+()\- ]*$", message=_l("Digits, spaces, + - ( ) only.")),
         ],
     )
+    parent = SelectField(
+        _l("Part of"),
+        description=_l(
+            "The organisation above this one, e.g. the city federation of a district union: "
+            "its staff read the needs this one handles and may reassign them."
+        ),
+        coerce=optional_id,
+        validate_choice=False,  # the service checks the choice (not itself, not one below it)
+    )
     is_active = BooleanField(_l("Active (receives needs and is listed)"), default=True)
     categories = SelectMultipleField(_l("Categories it handles"), coerce=coerce_id, choices=[])
 
-    def __init__(self, *args, categories=(), **kwargs):
+    def __init__(self, *args, categories=(), parents=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.categories.choices = [SelectChoice(str(c.id), c.name) for c in categories]
+        self.parent.choices = [("", _l("None: a top-level organisation")), *parents]
 
 
 class ResourceForm(FlaskForm):

@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm.attributes import set_committed_value
 
 from portal.extensions import db
 from portal.models_base import UTCDateTime, enum_column, utcnow
@@ -51,12 +52,26 @@ def pick_language(zh: str, en: str) -> str:
     return zh or en
 
 
+#: Compared byte by byte on PostgreSQL whatever the database's collation, so a
+#: range of paths is a prefix and its btree index serves it (SQLite compares bytes).
+PATH_TYPE = sa.String(200).with_variant(sa.String(200, collation="C"), "postgresql")
+
+
 class Organisation(db.Model):
-    """A partner organisation that needs are routed to."""
+    """A partner organisation that needs are routed to.
+
+    Organisations form a tree (a city federation → its district unions → their
+    street unions): `parent_id`, and `path`, the ids from the top down to this
+    one ("/1/7/12/"), so "this organisation and everything under it" is one
+    indexed range of paths (`portal.partners.hierarchy`). The path is set when
+    the row is inserted and rewritten, for the whole subtree, only by
+    `hierarchy.move_organisation`."""
 
     __tablename__ = "organisations"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    parent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organisations.id"), index=True)
+    path: Mapped[str] = mapped_column(PATH_TYPE, default="", index=True)
     name_zh: Mapped[str] = mapped_column(sa.String(200))
     name_en: Mapped[str] = mapped_column(sa.String(200), default="")
     kind: Mapped[OrganisationKind] = mapped_column(enum_column(OrganisationKind, 30))
@@ -67,6 +82,7 @@ class Organisation(db.Model):
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
+    parent: Mapped[Organisation | None] = relationship(remote_side=[id])
     resources: Mapped[list[OrganisationResource]] = relationship(
         order_by="OrganisationResource.id", cascade="all, delete-orphan"
     )
@@ -81,6 +97,43 @@ class Organisation(db.Model):
     @property
     def description(self) -> str:
         return pick_language(self.description_zh, self.description_en)
+
+    @property
+    def lineage_ids(self) -> list[int]:
+        """The ids from the top-level organisation down to this one."""
+        return lineage(self.path)
+
+    def is_below(self, organisation_id: int | None) -> bool:
+        """Whether that organisation is one of this one's ancestors (not itself)."""
+        return organisation_id is not None and organisation_id in self.lineage_ids[:-1]
+
+    def is_within(self, organisation_id: int | None) -> bool:
+        """Whether this organisation is that one or lies under it."""
+        return organisation_id is not None and organisation_id in self.lineage_ids
+
+
+def lineage(path: str | None) -> list[int]:
+    """The ids a materialised path names, top-level organisation first."""
+    return [int(part) for part in (path or "").split("/") if part]
+
+
+@sa.event.listens_for(Organisation, "after_insert")
+def _place_new_organisation(mapper, connection, target: Organisation) -> None:
+    """A new organisation's path: its parent's and its own id, which exists only
+    now. Here, so that every way of creating one (admin page, demo, tests) gets
+    it right; moves go through `hierarchy.move_organisation`."""
+    parent_path = "/"
+    if target.parent_id is not None:
+        parent_path = connection.scalar(
+            sa.select(Organisation.path).where(Organisation.id == target.parent_id)
+        )
+    path = f"{parent_path}{target.id}/"
+    connection.execute(
+        sa.update(Organisation.__table__)
+        .where(Organisation.__table__.c.id == target.id)
+        .values(path=path)
+    )
+    set_committed_value(target, "path", path)
 
 
 organisation_categories = sa.Table(

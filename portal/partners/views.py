@@ -1,6 +1,7 @@
 """The partner workspace: the inbox and one page per need, with one short form
 per action allowed now. Every page is scoped to the staff member's own
-organisation: another partner's need answers 404, whatever the URL."""
+organisation and those under it: another partner's need (a parent's or a
+sibling's too) answers 404, whatever the URL."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from portal.htmx import is_fragment_request, render, render_invalid
 from portal.metrics.services import compute
 from portal.models_base import utcnow
 from portal.needs.models import Need
-from portal.partners import cohandlers, workspace
+from portal.partners import cohandlers, hierarchy, workspace
 from portal.partners.forms import (
     AskInputForm,
     DeclineForm,
@@ -28,6 +29,7 @@ from portal.partners.forms import (
     ExtensionForm,
     InputForm,
     NoteForm,
+    ReassignForm,
     ResolveForm,
     TransferForm,
     UpdateForm,
@@ -54,7 +56,8 @@ FRAGMENT = "partners/_workspace.html"
 @partner_required
 def inbox():
     filters = workspace.InboxFilters.from_args(request.args)
-    organisation_id = current_user.organisation_id
+    organisation = current_user.organisation
+    organisation_id = organisation.id
     page_only = {}
     if not is_fragment_request():  # the list alone is the fragment
         now = utcnow()
@@ -63,12 +66,16 @@ def inbox():
             "metrics": compute(organisation_id=organisation_id, start=start, end=now),
             "supported": cohandlers.supported_needs(organisation_id, now),
             "support_figures": cohandlers.support_figures(organisation_id, start, now),
+            # The choice of the organisations under this one, if it has any.
+            "scopes": (
+                workspace.INBOX_SCOPES if hierarchy.has_organisations_below(organisation) else {}
+            ),
         }
     return render(
         "partners/inbox.html",
         "partners/_inbox_list.html",
         context={
-            "page": workspace.inbox_page(organisation_id, filters),
+            "page": workspace.inbox_page(organisation, filters),
             "counts": workspace.inbox_counts(organisation_id),
             "filters": filters,
             "states": workspace.INBOX_STATES,
@@ -98,6 +105,10 @@ def _make_form(action: str, need: Need, *, bound: bool) -> FlaskForm:
     form = (_offer(action).form or EmptyForm)(**kwargs)
     if action == "transfer":
         form.set_choices(workspace.transfer_choices(current_user), _("Choose a partner"))
+    elif action == "reassign":
+        form.set_choices(
+            workspace.reassign_choices(need, current_user), _("Choose an organisation")
+        )
     return form
 
 
@@ -111,7 +122,19 @@ def _context(
     organisation_id = current_user.organisation_id
     assignment = workspace.latest_assignment(need, organisation_id)
     co_handlers = cohandlers.co_handlers_of(need)
+    supporting = next((c for c in co_handlers if c.organisation_id == organisation_id), None)
+    lead = need.assigned_organisation
     is_open = assignment is not None and assignment.state in OPEN_ASSIGNMENT_STATES
+    # Read from above: an organisation under this one handles the need (and
+    # this one's own assignment, if any, has ended, e.g. it was reassigned).
+    overseen = None
+    if (
+        supporting is None
+        and not is_open
+        and (assignment is None or (lead is not None and lead.is_below(organisation_id)))
+    ):
+        overseen = workspace.oversight(need, organisation_id, co_handlers)
+    handled = overseen.assignment if overseen is not None else assignment
     pending = workspace.pending_request_kinds(assignment if is_open else None)
     shown = _in_page_order(
         a for a in workspace.available_actions(need, current_user) if a not in pending
@@ -124,9 +147,10 @@ def _context(
     errors = errors or {}
     return {
         "need": need,
-        "assignment": assignment,
-        "due_at": workspace.due_now(assignment) if assignment else None,
-        "overdue": assignment is not None and workspace.is_overdue(assignment),
+        # Its own assignment, or (read from above) that of the organisation handling it.
+        "assignment": handled,
+        "due_at": workspace.due_now(handled) if handled else None,
+        "overdue": handled is not None and workspace.is_overdue(handled),
         "proposed": is_open and need.assigned_organisation_id != organisation_id,
         "pending": pending,
         "contact": workspace.contact_email(need, current_user),
@@ -141,7 +165,10 @@ def _context(
         "message": message,
         "events": workspace.partner_timeline(need, organisation_id),
         "co_handlers": co_handlers,
-        "supporting": next((c for c in co_handlers if c.organisation_id == organisation_id), None),
+        "supporting": supporting,
+        "oversight": overseen,
+        # The category's answers: for the lead and the organisations above it.
+        "reads_answers": lead is not None and lead.is_within(organisation_id),
         # Hidden ones too (marked): they may show what has to be repaired.
         "photos": photos_for_need(need, include_hidden=True),
         # The photos a form shown again with errors already received.
@@ -305,6 +332,19 @@ OFFERS: dict[str, Offer] = {
         summary=_l("Ask a supporting partner for input"),
         form=AskInputForm,
         endpoint="partner.ask_input",
+    ),
+    "reassign": Offer(
+        _l("The need is reassigned; the organisation you chose has it in its inbox."),
+        lambda need, form, photos: workspace.reassign(
+            need, current_user, form.organisation.data, form.reason.data
+        ),
+        _l("Reassign"),
+        summary=_l("Reassign within your organisations"),
+        form=ReassignForm,
+        help=_l(
+            "The organisation you choose gets the need with new deadlines and answers it; "
+            "the one that had it no longer does."
+        ),
     ),
     "decline": Offer(
         _l("You declined this need; it went back to the administrators."),

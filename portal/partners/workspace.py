@@ -1,10 +1,13 @@
 """The partner workspace: the inbox of a partner organisation, what its staff
 may do on a need now, and the reminders (催办) for missed due dates.
 
-Every read here is scoped to one organisation: a partner never sees another
-partner's need, whatever URL it asks for. Status changes go through the
-workflow; these functions only choose which moves to offer and check them
-again when a form comes back (the page may be stale)."""
+Every read here is scoped to one organisation and the organisations under it
+(`portal.partners.hierarchy`): a partner never sees another partner's need,
+nor its parent's or a sibling's, whatever URL it asks for; an organisation
+above reads what those under it handle, and may reassign it within its
+subtree. Status changes go through the workflow; these functions only choose
+which moves to offer and check them again when a form comes back (the page
+may be stale)."""
 
 from __future__ import annotations
 
@@ -15,7 +18,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import contains_eager, joinedload
 
 from portal.auth.models import Role, User
 from portal.core.params import bounded_text, page_number
@@ -25,7 +28,7 @@ from portal.models_base import utcnow
 from portal.needs.location import Point, exact_point, public_point
 from portal.needs.models import Need
 from portal.notify.services import public_url, queue_email
-from portal.partners import cohandlers
+from portal.partners import cohandlers, hierarchy
 from portal.partners import services as partner_services
 from portal.partners.models import (
     OPEN_ASSIGNMENT_STATES,
@@ -75,6 +78,9 @@ INBOX_STATES = {
     "accepted": _l("Accepted"),
     "overdue": _l("Overdue"),
 }
+#: Whose needs the inbox lists (`?scope=`): the organisation's own (""), or
+#: those the organisations under it lead or support.
+INBOX_SCOPES = {"": _l("Your organisation"), "below": _l("In your organisations")}
 
 
 def assignment_state_label(state: AssignmentState) -> str:
@@ -108,18 +114,21 @@ class InboxFilters:
     state: str = ""
     q: str = ""
     page: int = 1
+    scope: str = ""
 
     @classmethod
     def from_args(cls, args) -> InboxFilters:
         state = args.get("state", "")
+        scope = args.get("scope", "")
         return cls(
             state=state if state in INBOX_STATES else "",
             q=bounded_text(args.get("q"), 100),
             page=page_number(args.get("page"), INBOX_MAX_PAGE),
+            scope=scope if scope in INBOX_SCOPES else "",
         )
 
     def as_args(self, **changes) -> dict[str, str]:
-        values = {"state": self.state, "q": self.q, **changes}
+        values = {"state": self.state, "q": self.q, "scope": self.scope, **changes}
         return {k: str(v) for k, v in values.items() if v}
 
 
@@ -138,22 +147,42 @@ class InboxPage:
     has_next: bool
 
 
+def _below(organisation: Organisation):
+    """The open assignments of the needs the organisations under this one
+    handle: theirs, and the lead's of the needs they support."""
+    below = hierarchy.subtree_ids(organisation.path, strict=True)
+    supported_below = (
+        sa.select(CoHandler.id)
+        .where(CoHandler.need_id == Need.id, CoHandler.organisation_id.in_(below))
+        .exists()
+    )
+    return sa.and_(
+        Assignment.organisation_id != organisation.id,
+        sa.or_(
+            Assignment.organisation_id.in_(below),
+            sa.and_(Assignment.organisation_id == Need.assigned_organisation_id, supported_below),
+        ),
+    )
+
+
 def inbox_page(
-    organisation_id: int, filters: InboxFilters, now: datetime | None = None
+    organisation: Organisation, filters: InboxFilters, now: datetime | None = None
 ) -> InboxPage:
-    """The organisation's open assignments, overdue first, then the newest.
-    One query, whatever the page holds."""
+    """The organisation's open assignments (or, with the scope "below", those
+    of the needs the organisations under it lead or support), overdue first,
+    then the newest. One query, whatever the page holds."""
     now = now or utcnow()
     overdue = sa.case((_due_now() < now, 1), else_=0)
     stmt = (
         sa.select(Assignment, Need, overdue.label("overdue"))
         .join(Need, Need.id == Assignment.need_id)
         .options(joinedload(Need.category))
-        .where(
-            Assignment.organisation_id == organisation_id,
-            Assignment.state.in_(OPEN_ASSIGNMENT_STATES),
-        )
+        .where(Assignment.state.in_(OPEN_ASSIGNMENT_STATES))
     )
+    if filters.scope == "below":
+        stmt = stmt.where(_below(organisation)).options(joinedload(Assignment.organisation))
+    else:
+        stmt = stmt.where(Assignment.organisation_id == organisation.id)
     if filters.state == "pending":
         stmt = stmt.where(Assignment.state == AssignmentState.PENDING)
     elif filters.state == "accepted":
@@ -209,20 +238,24 @@ def inbox_counts(organisation_id: int, now: datetime | None = None) -> dict[str,
 
 
 def _routed_here(need_id, organisation_id: int):
-    """The need is (or was) routed to this organisation, or it supports it."""
+    """The need is (or was) routed to this organisation or one under it, or
+    one of them supports it. Read from the need's few assignments and
+    supporters: their organisation's path names this one."""
     return sa.or_(
         sa.select(Assignment.id)
-        .where(Assignment.need_id == need_id, Assignment.organisation_id == organisation_id)
+        .join(Organisation, Organisation.id == Assignment.organisation_id)
+        .where(Assignment.need_id == need_id, hierarchy.within(organisation_id))
         .exists(),
         sa.select(CoHandler.id)
-        .where(CoHandler.need_id == need_id, CoHandler.organisation_id == organisation_id)
+        .join(Organisation, Organisation.id == CoHandler.organisation_id)
+        .where(CoHandler.need_id == need_id, hierarchy.within(organisation_id))
         .exists(),
     )
 
 
 def workspace_need(ref: str, organisation_id: int | None) -> Need | None:
-    """The need, if it is (or was) routed to this organisation or supported
-    by it; else None."""
+    """The need, if it is (or was) routed to this organisation or one under
+    it, or supported by one of them; else None."""
     if organisation_id is None:
         return None
     return db.session.scalar(
@@ -255,23 +288,63 @@ CO_HANDLING_EVENTS = ("input_requested", "input_given")
 
 def partner_timeline(need: Need, organisation_id: int) -> list[TimelineEvent]:
     """The public steps, plus the internal ones written by this organisation
-    (or about it, e.g. reminders) and by the administrators; the lead also
-    reads its supporters' inputs."""
+    or one under it (or about them, e.g. reminders) and by the administrators;
+    the lead, and the organisations above it, also read the supporters' inputs."""
     visible = [
         TimelineEvent.internal.is_(False),
-        TimelineEvent.organisation_id == organisation_id,
+        hierarchy.within(organisation_id),  # the event's organisation (outer join)
         TimelineEvent.actor_role == "admin",
     ]
-    if need.assigned_organisation_id == organisation_id:
+    lead = need.assigned_organisation
+    if lead is not None and lead.is_within(organisation_id):
         visible.append(TimelineEvent.move.in_(CO_HANDLING_EVENTS))
     return list(
         db.session.scalars(
             sa.select(TimelineEvent)
-            .options(joinedload(TimelineEvent.organisation))
+            .outerjoin(Organisation, Organisation.id == TimelineEvent.organisation_id)
+            .options(contains_eager(TimelineEvent.organisation))
             .where(TimelineEvent.need_id == need.id, sa.or_(*visible))
             .order_by(TimelineEvent.id)
         )
     )
+
+
+@dataclass
+class Oversight:
+    """What an organisation above sees of a need that one under it handles:
+    which one, as lead or supporting, and that one's latest assignment."""
+
+    organisation: Organisation
+    assignment: Assignment | None
+    leads: bool
+
+
+def oversight(need: Need, organisation_id: int, co_handlers: list[CoHandler]) -> Oversight | None:
+    """For an organisation that reads the need only because one under it
+    handles it (it has no assignment of its own and does not support it):
+    that organisation, the lead first. One query."""
+    assignment = db.session.scalar(
+        sa.select(Assignment)
+        .join(Organisation, Organisation.id == Assignment.organisation_id)
+        .options(contains_eager(Assignment.organisation))
+        .where(
+            Assignment.need_id == need.id,
+            hierarchy.within(organisation_id),
+            Organisation.id != organisation_id,
+        )
+        .order_by(
+            (Assignment.organisation_id == need.assigned_organisation_id).desc(),
+            Assignment.id.desc(),
+        )
+        .limit(1)
+    )
+    if assignment is not None:
+        leads = assignment.organisation_id == need.assigned_organisation_id
+        return Oversight(assignment.organisation, assignment, leads)
+    supporter = next((c for c in co_handlers if c.organisation.is_below(organisation_id)), None)
+    if supporter is not None:
+        return Oversight(supporter.organisation, None, False)
+    return None
 
 
 def pending_request_kinds(assignment: Assignment | None) -> set[str]:
@@ -318,11 +391,13 @@ def available_actions(need: Need, staff: User) -> list[str]:
     accepts; the first partner stays answerable meanwhile."""
     if staff.role != Role.PARTNER:
         return []
-    if open_assignment(need, staff.organisation_id) is None:
-        return _supporter_actions(need, staff)
     moves = allowed_moves(need, Actor.staff(staff))
+    # An organisation above the lead: reassign within its own subtree.
+    from_above = [m for m in moves if MOVES[m].from_above]
+    if open_assignment(need, staff.organisation_id) is None:
+        return _supporter_actions(need, staff) + from_above
     if need.assigned_organisation_id != staff.organisation_id:
-        return [m for m in moves if m in ("accept", "decline_transfer")] + ["note"]
+        return [m for m in moves if m in ("accept", "decline_transfer")] + ["note"] + from_above
     actions = [m for m in moves if m != "decline_transfer"]
     if need.status.is_in_work:
         actions.append("update")
@@ -393,6 +468,23 @@ def ask_for_transfer(
     if organisation is None:
         raise WorkflowError(_("Choose another, active partner organisation."))
     return partner_services.request_transfer(need, staff, organisation, reason)
+
+
+def reassign(need: Need, staff: User, organisation_id: int | None, reason: str) -> TimelineEvent:
+    """Move the need from the organisation under this one that leads it to
+    another organisation of this one's subtree (itself included)."""
+    _check(need, staff, "reassign")
+    organisation = db.session.get(Organisation, organisation_id) if organisation_id else None
+    if organisation is None:
+        raise WorkflowError(_("Choose one of your organisations."), "organisation")
+    return transition(need, "reassign", Actor.staff(staff), text=reason, organisation=organisation)
+
+
+def reassign_choices(need: Need, staff: User) -> list[tuple[int, str]]:
+    """The staff member's organisation and the active ones under it, but the
+    need's lead, labelled with the way down to them."""
+    organisations = hierarchy.subtree_organisations(staff.organisation)
+    return hierarchy.choices(organisations, leave_out={need.assigned_organisation_id})
 
 
 def transfer_choices(staff: User) -> list[tuple[int, str]]:

@@ -49,6 +49,8 @@ def state_machine_markdown() -> str:
                 sorted(_status(s) for s in move.sources)  # stable order for the diff
             )
             roles = ", ".join(sorted(r.value for r in move.roles))
+            if move.from_above:
+                roles += " (of an organisation above the lead)"
             lines.append(
                 f"| `{move.name}` | {sources} | {_status(move.target)} | {roles} "
                 f"| {'yes' if move.needs_text else 'no'} | {move.label} |"

@@ -48,7 +48,7 @@ S = NeedStatus
 class ActorRole(enum.StrEnum):
     PUBLIC = "public"  # anyone, with or without an account, before a need exists
     SUBMITTER = "submitter"  # the person who asked: by account or tracking token
-    PARTNER = "partner"  # staff of the organisation the need is routed to
+    PARTNER = "partner"  # staff of the organisation the need is routed to (or one above it)
     ADMIN = "admin"
     SYSTEM = "system"  # timers, e.g. closing 14 days after resolution
 
@@ -121,6 +121,9 @@ class Move:
     effect: Callable[[MoveContext], int | None] = _no_effect
     #: The submitter and followers are told (unless the step is internal).
     notifies: bool = True
+    #: Partner staff make it from an organisation above the lead in the
+    #: organisations' hierarchy, not through an assignment of their own.
+    from_above: bool = False
 
 
 def _move(name, sources, target, roles, label, **kw) -> Move:
@@ -197,6 +200,27 @@ def _accept(ctx: MoveContext) -> int | None:
             other.state = AssignmentState.TRANSFERRED if transferred else AssignmentState.CANCELLED
     need.assigned_organisation_id = acting
     return acting
+
+
+def _check_reassign(ctx: MoveContext) -> None:
+    """Within the organisations of the one that reassigns (itself included)."""
+    if not ctx.organisation.is_within(ctx.acting_organisation_id):
+        raise WorkflowError(_("Choose one of your organisations."))
+    if ctx.organisation.id == ctx.need.assigned_organisation_id:
+        raise WorkflowError(_("The need is already with this partner."))
+
+
+def _reassign(ctx: MoveContext) -> int:
+    """The lead's assignment is handed on (a proposed transfer withdrawn) and
+    the chosen organisation gets its own, with fresh deadlines."""
+    lead = ctx.need.assigned_organisation_id
+    for other in _open_assignments(ctx.need):
+        other.state = (
+            AssignmentState.TRANSFERRED
+            if other.organisation_id == lead
+            else AssignmentState.CANCELLED
+        )
+    return _route(ctx)
 
 
 def _check_decline(ctx: MoveContext) -> None:
@@ -363,6 +387,18 @@ MOVES: dict[str, Move] = {
             effect=_decline_transfer,
         ),
         _move(
+            "reassign",
+            {S.ROUTED, S.ACCEPTED, S.IN_PROGRESS},
+            S.ROUTED,
+            {R.PARTNER},
+            _l("Reassigned by the higher-level organisation"),
+            needs_text=True,
+            extra=("organisation",),
+            check=_check_reassign,
+            effect=_reassign,
+            from_above=True,
+        ),
+        _move(
             "close_unresolved",
             {S.OPEN, S.ROUTED, S.ACCEPTED, S.IN_PROGRESS, S.RESOLVED},
             S.CLOSED,
@@ -439,12 +475,14 @@ def _actor_may_act(need: Need, actor: Actor, move_name: str = "") -> bool:
             need.submitter is actor.user or need.submitter_id == actor.user.id
         )
     if actor.role == ActorRole.PARTNER:
-        return (
-            actor.user is not None
-            and actor.user.role == Role.PARTNER
-            and actor.user.organisation_id is not None
-            and open_assignment(need, actor.user.organisation_id) is not None
-        )
+        staff = actor.user
+        if staff is None or staff.role != Role.PARTNER or staff.organisation_id is None:
+            return False
+        move = MOVES.get(move_name)
+        if move is not None and move.from_above:
+            lead = need.assigned_organisation
+            return lead is not None and lead.is_below(staff.organisation_id)
+        return open_assignment(need, staff.organisation_id) is not None
     if actor.role == ActorRole.ADMIN:
         return actor.user is not None and actor.user.role == Role.ADMIN
     return True

@@ -1,5 +1,7 @@
-"""The partner workspace: partner staff only; the partners' admin pages: admins
-only (tests/core/test_access.py)."""
+"""The partner workspace and a partner admin's page of their own organisation:
+partner staff only (the organisation's page: its partner admins, the others
+403, see tests/partners/test_partner_admin.py); the partners' admin pages:
+admins only (tests/core/test_access.py)."""
 
 ACCESS = {
     **{
@@ -14,6 +16,11 @@ ACCESS = {
             "partner.ask_input",
             "partner.extension",
             "partner.transfer",
+            "partner_org.index",
+            "partner_org.add_resource",
+            "partner_org.update_resource",
+            "partner_org.remove_resource",
+            "partner_org.invite_staff",
         )
     },
     **{
@@ -26,6 +33,7 @@ ACCESS = {
             "partner_admin.update_resource",
             "partner_admin.remove_resource",
             "partner_admin.invite_staff",
+            "partner_admin.set_manager",
         )
     },
 }

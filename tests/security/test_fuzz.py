@@ -44,7 +44,7 @@ from portal.auth.sessions import PENDING, stamp
 from portal.extensions import db
 from portal.models_base import utcnow
 from portal.needs.models import Need, NeedStatus
-from portal.partners.models import CoHandler
+from portal.partners.models import CoHandler, Organisation
 from tests.conftest import csrf_token_from
 from tests.forms import page_forms
 
@@ -153,7 +153,9 @@ def _seed() -> World:
     by_email = {u.email: u for u in db.session.scalars(sa.select(User))}
     users = {
         "member": by_email["member@huiju.example"],
-        "partner": by_email["union@huiju.example"],
+        # Partner staff who also manage their organisation (its own admin pages), which
+        # is above a district union (the district's needs: read, reassign).
+        "partner": by_email["union-admin@huiju.example"],
         "admin": by_email["admin@huiju.example"],
     }
     union = users["partner"].organisation
@@ -286,6 +288,12 @@ def _refs(union_id: int) -> list[str]:
         .where(Need.assigned_organisation_id == union_id)
         .order_by(Need.id.desc())
     )
+    below = db.session.scalars(  # led by an organisation under the union: its reassignment
+        sa.select(Need.ref)
+        .join(Organisation, Organisation.id == Need.assigned_organisation_id)
+        .where(Organisation.parent_id == union_id)
+        .limit(1)
+    )
     for status, ref in [*union_needs, *db.session.execute(sa.select(Need.status, Need.ref))]:
         refs.setdefault(status, ref)
     supported = db.session.scalars(
@@ -293,7 +301,7 @@ def _refs(union_id: int) -> list[str]:
         .join(CoHandler, CoHandler.need_id == Need.id)
         .where(CoHandler.organisation_id == union_id)
     )
-    return [*refs.values(), *supported]
+    return [*refs.values(), *supported, *below]
 
 
 def _ids(union_id: int, lights_id: int) -> dict[str, list[str]]:

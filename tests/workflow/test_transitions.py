@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from portal.auth.models import Role
 from portal.extensions import db
 from portal.needs.models import NeedStatus, Outcome
+from portal.partners.hierarchy import move_organisation
 from portal.workflow.models import TimelineEvent
 from portal.workflow.services import MOVES, Actor, ActorRole, WorkflowError, transition
 from tests.factories import PATH_TO, make_need, make_organisation, make_user
@@ -38,6 +39,9 @@ EXPECTED = {
     ("close_unresolved", S.IN_PROGRESS): S.CLOSED,
     ("close_unresolved", S.RESOLVED): S.CLOSED,
     ("decline_transfer", S.ROUTED): S.ROUTED,
+    ("reassign", S.ROUTED): S.ROUTED,
+    ("reassign", S.ACCEPTED): S.ROUTED,
+    ("reassign", S.IN_PROGRESS): S.ROUTED,
     **{
         ("withdraw", s): S.WITHDRAWN
         for s in (S.SUBMITTED, S.OPEN, S.ROUTED, S.ACCEPTED, S.IN_PROGRESS)
@@ -55,6 +59,7 @@ WHO = {
     "decline": ActorRole.PARTNER,
     "start": ActorRole.PARTNER,
     "resolve": ActorRole.PARTNER,
+    "reassign": ActorRole.PARTNER,  # of an organisation above the lead
     "close": ActorRole.SUBMITTER,
     "reopen": ActorRole.SUBMITTER,
     "withdraw": ActorRole.SUBMITTER,
@@ -80,6 +85,11 @@ def _actor(role: ActorRole, need, move: str = ""):
             organisation=candidate,
         )
         return Actor.staff(make_user(Role.PARTNER, candidate))
+    if move == "reassign" and role == ActorRole.PARTNER and need.assigned_organisation:
+        # Staff of an organisation above the lead.
+        above = make_organisation()
+        move_organisation(need.assigned_organisation, above)
+        return Actor.staff(make_user(Role.PARTNER, above))
     if role == ActorRole.ADMIN:
         return Actor.staff(make_user(Role.ADMIN))
     if role == ActorRole.PARTNER:
@@ -97,6 +107,9 @@ def _kwargs(move: str, need) -> dict:
         return {"duplicate_of": make_need(S.OPEN)[0]}
     if move in ("route", "transfer"):
         return {"organisation": make_organisation()}
+    if move == "reassign":  # another organisation under the lead's parent, if it has one
+        lead = need.assigned_organisation
+        return {"organisation": make_organisation(parent=lead.parent if lead else None)}
     return {}
 
 
@@ -179,7 +192,7 @@ def test_a_member_may_withdraw_their_own_need(app):
 
 
 @pytest.mark.parametrize(
-    "move", ["reject", "decline", "resolve", "reopen", "transfer", "decline_transfer"]
+    "move", ["reject", "decline", "resolve", "reopen", "transfer", "decline_transfer", "reassign"]
 )
 def test_moves_that_need_a_reason_refuse_an_empty_one(app, move):
     source = next(s for (m, s) in EXPECTED if m == move)
