@@ -85,6 +85,14 @@ def chose_next_level() -> bool:
     return bool(request.form.get("area_choose"))
 
 
+class ServedAreaForm(FlaskForm):
+    """An area a partner organisation serves (its admin page)."""
+
+    area = area_field(
+        _l("Add an area it serves"), _l("The organisation serves it and all under it.")
+    )
+
+
 class NeedAreaForm(FlaskForm):
     """An admin sets the area of a need."""
 

@@ -98,6 +98,17 @@ def subtree_ids(path: str) -> sa.Select:
     return sa.select(Area.id).where(subtree(path))
 
 
+#: The areas an organisation serves (shown on its public page; /partners?area=
+#: lists the organisations serving an area, from above it or within it).
+organisation_areas = sa.Table(
+    "organisation_areas",
+    db.metadata,
+    sa.Column("organisation_id", sa.ForeignKey("organisations.id"), primary_key=True),
+    sa.Column("area_id", sa.ForeignKey("areas.id"), primary_key=True),
+    sa.Index("ix_organisation_areas_area", "area_id", "organisation_id"),
+)
+
+
 def any_area_exists() -> bool:
     """Whether areas are in use at all: a portal without any keeps working as
     before (an area is then never required)."""

@@ -8,6 +8,8 @@ from flask import Blueprint, abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from portal.areas import served
+from portal.areas.forms import ServedAreaForm, chose_next_level
 from portal.auth.decorators import admin_required
 from portal.categories.services import all_categories
 from portal.core.paging import bounded_page
@@ -86,6 +88,8 @@ def _form(org: Organisation | None = None, **kw) -> OrganisationForm:
 def _partner_context(org: Organisation, **overrides) -> dict:
     if "form" not in overrides:
         overrides["form"] = _form(org, formdata=None, data=_org_form_data(org))
+    overrides.setdefault("area_form", ServedAreaForm(formdata=None))
+    overrides["served"] = served.served_areas(org)
     return section_context(org, SECTIONS, may_set_managers=True, **overrides)
 
 
@@ -170,6 +174,45 @@ def update_resource(org_id: int, resource_id: int):
 @admin_required
 def remove_resource(org_id: int, resource_id: int):
     return SECTIONS.remove_resource(_org_or_404(org_id), resource_id)
+
+
+@bp.post("/<int:org_id>/areas")
+@admin_required
+def add_area(org_id: int):
+    """An area the organisation serves (without JavaScript, "Choose" shows the
+    next level of the choice and saves nothing)."""
+    org = _org_or_404(org_id)
+    form = ServedAreaForm()
+    if chose_next_level():
+        form.validate()
+        return render("partners/admin/edit.html", context=_partner_context(org, area_form=form))
+
+    def done(_result):
+        flash(_("The area is added."), "success")
+        return redirect_after_post(url_for("partner_admin.edit", org_id=org.id) + "#areas")
+
+    return submit_form(
+        form,
+        lambda: served.add_served_area(org, form.area.data, current_user),
+        done=done,
+        again=lambda form: render_invalid(
+            "partners/admin/edit.html", context=_partner_context(org, area_form=form)
+        ),
+    )
+
+
+@bp.post("/<int:org_id>/areas/<int:area_id>/remove")
+@admin_required
+def remove_area(org_id: int, area_id: int):
+    org = _org_or_404(org_id)
+    require_token()
+    area = next((a for a in served.served_areas(org) if a.id == area_id), None)
+    if area is None:
+        abort(404)
+    served.remove_served_area(org, area, current_user)
+    db.session.commit()
+    flash(_("The area is removed."), "success")
+    return redirect_after_post(url_for("partner_admin.edit", org_id=org.id) + "#areas")
 
 
 @bp.post("/<int:org_id>/staff")

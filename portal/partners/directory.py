@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, request
 
+from portal.areas.served import served_areas
+from portal.areas.tree import choice_for, resolve
 from portal.htmx import render
 from portal.partners import public as services
 from portal.partners.models import OrganisationKind
@@ -18,10 +20,13 @@ bp = Blueprint("directory", __name__)
 def index():
     value = request.args.get("kind", "")
     kind = OrganisationKind(value) if value in set(OrganisationKind) else None
+    area = resolve(request.args.getlist("area")).area
     return render(
         "partners/directory.html",
         context={
-            "groups": services.directory(kind),
+            "groups": services.directory(kind, area),
+            "area": area,
+            "area_choice": choice_for(area),
             "counts": services.kind_counts(),
             "kind": kind,
             "kinds": list(OrganisationKind),
@@ -41,6 +46,7 @@ def show(organisation_id: int):
         context={
             "organisation": organisation,
             "projects": services.partner_projects(organisation),
+            "served": served_areas(organisation),
             "metrics": services.partner_metrics(organisation, filters.period),
             "open_now": services.open_assignments(organisation),
             "filters": filters,

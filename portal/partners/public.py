@@ -10,6 +10,8 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, selectinload
 
+from portal.areas.models import Area, organisation_areas
+from portal.areas.served import serving
 from portal.extensions import db
 from portal.metrics.services import compute, compute_public
 from portal.partners.models import (
@@ -25,9 +27,12 @@ PARTNER_PROJECTS = 50
 DIRECTORY_LIMIT = 500
 
 
-def directory(kind: OrganisationKind | None) -> list[tuple[OrganisationKind, list[Organisation]]]:
+def directory(
+    kind: OrganisationKind | None, area: Area | None = None
+) -> list[tuple[OrganisationKind, list[Organisation]]]:
     """Active partners grouped by kind (in the kinds' order), names sorted in
-    the reader's language."""
+    the reader's language; with an area, those serving it (from above it or
+    within it) and those that name no area (they serve everywhere)."""
     stmt = (
         sa.select(Organisation)
         .options(selectinload(Organisation.categories))
@@ -37,6 +42,13 @@ def directory(kind: OrganisationKind | None) -> list[tuple[OrganisationKind, lis
     )
     if kind is not None:
         stmt = stmt.where(Organisation.kind == kind)
+    if area is not None:
+        names_an_area = (
+            sa.select(organisation_areas.c.organisation_id)
+            .where(organisation_areas.c.organisation_id == Organisation.id)
+            .exists()
+        )
+        stmt = stmt.where(sa.or_(Organisation.id.in_(serving(area)), ~names_an_area))
     organisations = list(db.session.scalars(stmt))
     groups = []
     for each in OrganisationKind:

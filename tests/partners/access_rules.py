@@ -27,6 +27,8 @@ ACCESS = {
         endpoint: "admin"
         for endpoint in (
             "partner_admin.index",
+            "partner_admin.add_area",
+            "partner_admin.remove_area",
             "partner_admin.new",
             "partner_admin.edit",
             "partner_admin.add_resource",
