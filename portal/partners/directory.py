@@ -10,6 +10,7 @@ from portal.areas.served import served_areas
 from portal.areas.tree import choice_for, resolve
 from portal.htmx import render
 from portal.partners import public as services
+from portal.partners.cohandlers import support_figures
 from portal.partners.models import OrganisationKind
 from portal.transparency.services import Filters
 
@@ -48,6 +49,7 @@ def show(organisation_id: int):
             "projects": services.partner_projects(organisation),
             "served": served_areas(organisation),
             "metrics": services.partner_metrics(organisation, filters.period),
+            "support": support_figures(organisation.id, filters.period.start, filters.period.end),
             "open_now": services.open_assignments(organisation),
             "filters": filters,
         },

@@ -228,3 +228,22 @@ def test_a_missed_input_is_reminded_once(client, login, team):
     assert len(mails) == 2 and all(need.ref in m.subject for m in mails)
     assert mails[0].subject != mails[1].subject
     assert "How many volunteers can you send?" in mails[1].body_text
+
+
+def test_the_public_partner_page_shows_the_supporters_inputs(client, team):
+    _, supporter, _, _ = team
+    now = utcnow()
+    for given_after in (timedelta(hours=-1), timedelta(hours=3)):
+        need, _ = make_need(NeedStatus.ROUTED)
+        db.session.add(
+            CoHandler(
+                need_id=need.id,
+                organisation_id=supporter.organisation.id,
+                input_asked_at=now - timedelta(days=1),
+                input_due_at=now,
+                input_given_at=now + given_after,
+            )
+        )
+    db.session.commit()
+    page = client.get(f"/partners/{supporter.organisation.id}").text
+    assert "asked for its input 2 times in the period: 1 given on time, 1 late, 0 awaited" in page
