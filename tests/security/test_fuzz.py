@@ -128,7 +128,7 @@ class World:
 def _seed() -> World:
     """The demo data (partners, categories, needs in every state, projects, a
     round, comments, photos), plus what makes the remaining forms appear."""
-    from portal.areas.models import Area
+    from portal.areas.models import Area, organisation_areas
     from portal.audit.checks import QualityCheckError, draw_sample
     from portal.auth import tokens
     from portal.categories.models import CategoryQuestion
@@ -162,6 +162,10 @@ def _seed() -> World:
     youth = db.session.scalar(sa.select(Organisation).where(Organisation.name_en.contains("Youth")))
     lights = make_lights_category(default_partner=union)
     district = db.session.scalar(sa.select(Area).where(Area.parent_id.is_not(None)))
+    # The partner serves an area, so its admin page offers the form that removes it.
+    db.session.execute(
+        organisation_areas.insert().values(organisation_id=union.id, area_id=district.id)
+    )
     made = {
         status: make_need(status, category=lights, partner=union, area=district)
         for status in (
