@@ -182,7 +182,7 @@ class DuplicateForm(_NextMixin, FlaskForm):
 
 class _PartnerChoice:
     def _set_partners(self, organisations, suggested=None):
-        self._suggested = suggested
+        self.suggested = suggested  # the routing rules' choice, preselected
         self.organisation.choices = [SelectChoice("0", _l("Choose a partner…"))] + [
             SelectChoice(
                 str(o.id),

@@ -276,8 +276,8 @@ def build_form(
 
 def _defaults(need: Need, name: str, form: FlaskForm, page: dict) -> None:
     if name in ("route", "transfer"):
-        if name == "route" and form._suggested is not None:
-            form.organisation.data = form._suggested.id
+        if name == "route" and form.suggested is not None:
+            form.organisation.data = form.suggested.id
         form.due_date.data = page["due_defaults"].get(need.category.resolution_sla_days)
     elif name == "category":
         form.category.data = need.category_id
